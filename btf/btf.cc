@@ -1,0 +1,388 @@
+#include "btf/btf.h"
+
+#include <bpf/btf.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "btf/libbpf_status.h"
+#include "btf/validate.h"
+
+namespace btfreg {
+namespace {
+
+constexpr int kMaxChain = 64;  // more modifiers than any real BTF has
+
+bool IsElf(absl::Span<const uint8_t> b) {
+  return b.size() >= 4 && memcmp(b.data(), ELFMAG, SELFMAG) == 0;
+}
+
+// Reads a whole file, refusing more than kMaxBtfBytes. sysfs files may
+// report a size of 0 or 4096, so this reads until EOF.
+absl::StatusOr<std::vector<uint8_t>> ReadFile(absl::string_view path) {
+  std::string p(path);
+  int fd = open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError(path, "cannot open", errno);
+  std::vector<uint8_t> out;
+  struct stat st;
+  if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    close(fd);
+    return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory"));
+  }
+  if (fstat(fd, &st) == 0 && st.st_size > 0) {
+    out.reserve(std::min<size_t>(st.st_size, kMaxBtfBytes + 1));
+  }
+  uint8_t buf[1 << 16];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      close(fd);
+      return ErrnoError(path, "read failed", err);
+    }
+    if (n == 0) break;
+    if (out.size() + n > kMaxBtfBytes) {
+      close(fd);
+      return absl::ResourceExhaustedError(absl::StrCat(
+          path, ": larger than the ", kMaxBtfBytes, "-byte limit for BTF"));
+    }
+    out.insert(out.end(), buf, buf + n);
+  }
+  close(fd);
+  return out;
+}
+
+// The .BTF section of an ELF image held in memory. libelf may convert data
+// in place, so it works on `image`, a private copy.
+absl::StatusOr<std::vector<uint8_t>> BtfSectionOfElf(
+    std::vector<uint8_t> image, absl::string_view name) {
+  if (elf_version(EV_CURRENT) == EV_NONE) {
+    return absl::InternalError("libelf: version mismatch");
+  }
+  Elf* elf = elf_memory(reinterpret_cast<char*>(image.data()), image.size());
+  if (elf == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": not a valid ELF file: ", elf_errmsg(-1)));
+  }
+  std::vector<uint8_t> out;
+  absl::Status status = absl::NotFoundError(
+      absl::StrCat(name, ": ELF file has no .BTF section"));
+  size_t shstrndx;
+  if (elf_getshdrstrndx(elf, &shstrndx) != 0) {
+    status = absl::InvalidArgumentError(absl::StrCat(
+        name, ": ELF section header string table is invalid: ",
+        elf_errmsg(-1)));
+  } else {
+    for (Elf_Scn* scn = elf_nextscn(elf, nullptr); scn != nullptr;
+         scn = elf_nextscn(elf, scn)) {
+      GElf_Shdr sh;
+      if (gelf_getshdr(scn, &sh) == nullptr) continue;
+      const char* sname = elf_strptr(elf, shstrndx, sh.sh_name);
+      if (sname == nullptr || strcmp(sname, BTF_ELF_SEC) != 0) continue;
+      Elf_Data* data = elf_getdata(scn, nullptr);
+      if (data == nullptr || data->d_buf == nullptr) {
+        status = absl::InvalidArgumentError(
+            absl::StrCat(name, ": .BTF section data is unreadable"));
+        break;
+      }
+      const uint8_t* p = static_cast<const uint8_t*>(data->d_buf);
+      out.assign(p, p + data->d_size);
+      status = absl::OkStatus();
+      break;
+    }
+  }
+  elf_end(elf);
+  if (!status.ok()) return status;
+  return out;
+}
+
+// libbpf's btf__new_split() is declared in Debian's libbpf 1.1.2 but not
+// exported from libbpf.so (it is missing from that release's version map), so
+// split BTF in memory goes through an anonymous memfd and
+// btf__parse_raw_split(), which reads it back by path. NULL + errno on error.
+struct btf* NewSplit(absl::Span<const uint8_t> bytes, struct btf* base) {
+  int fd = memfd_create("btfreg-split", MFD_CLOEXEC);
+  if (fd < 0) return nullptr;
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = n < 0 ? errno : EIO;
+      close(fd);
+      errno = err;
+      return nullptr;
+    }
+    done += n;
+  }
+  std::string path = absl::StrCat("/proc/self/fd/", fd);
+  struct btf* out = btf__parse_raw_split(path.c_str(), base);
+  int err = errno;
+  close(fd);
+  errno = err;
+  return out;
+}
+
+}  // namespace
+
+absl::string_view KindName(int kind) {
+  static constexpr const char* kNames[] = {
+      "UNKN",      "INT",     "PTR",      "ARRAY",    "STRUCT", "UNION",
+      "ENUM",      "FWD",     "TYPEDEF",  "VOLATILE", "CONST",  "RESTRICT",
+      "FUNC",      "FUNC_PROTO", "VAR",   "DATASEC",  "FLOAT",  "DECL_TAG",
+      "TYPE_TAG",  "ENUM64"};
+  if (kind < 0 || kind >= static_cast<int>(sizeof(kNames) / sizeof(*kNames))) {
+    return "UNKN";
+  }
+  return kNames[kind];
+}
+
+Btf::Btf(std::string name, struct btf* btf, const Btf* base, size_t raw_bytes)
+    : name_(std::move(name)), btf_(btf), base_(base), raw_bytes_(raw_bytes) {
+  type_count_ = btf__type_cnt(btf_);
+  start_id_ = base_ ? base_->type_count() : 1;
+}
+
+Btf::~Btf() {
+  if (dump_ != nullptr) btf_dump__free(dump_);
+  btf__free(btf_);
+}
+
+absl::StatusOr<std::unique_ptr<Btf>> Btf::LoadFile(absl::string_view path) {
+  absl::StatusOr<std::vector<uint8_t>> bytes = ReadFile(path);
+  if (!bytes.ok()) return bytes.status();
+  return Load(*bytes, path, nullptr);
+}
+
+absl::StatusOr<std::unique_ptr<Btf>> Btf::LoadBytes(
+    absl::Span<const uint8_t> bytes, absl::string_view name) {
+  return Load(bytes, name, nullptr);
+}
+
+absl::StatusOr<std::unique_ptr<Btf>> Btf::LoadVmlinux(absl::string_view path) {
+  return LoadFile(path);
+}
+
+absl::StatusOr<std::unique_ptr<Btf>> Btf::LoadSplitFile(absl::string_view path,
+                                                        const Btf& base) {
+  absl::StatusOr<std::vector<uint8_t>> bytes = ReadFile(path);
+  if (!bytes.ok()) return bytes.status();
+  return Load(*bytes, path, &base);
+}
+
+absl::StatusOr<std::unique_ptr<Btf>> Btf::LoadSplitBytes(
+    absl::Span<const uint8_t> bytes, absl::string_view name, const Btf& base) {
+  return Load(bytes, name, &base);
+}
+
+absl::StatusOr<std::unique_ptr<Btf>> Btf::Load(absl::Span<const uint8_t> bytes,
+                                               absl::string_view name,
+                                               const Btf* base) {
+  if (bytes.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(name, ": empty input"));
+  }
+  if (bytes.size() > kMaxBtfBytes) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        name, ": ", bytes.size(), " bytes is over the ", kMaxBtfBytes,
+        "-byte limit for BTF"));
+  }
+  std::vector<uint8_t> section;
+  if (IsElf(bytes)) {
+    absl::StatusOr<std::vector<uint8_t>> s = BtfSectionOfElf(
+        std::vector<uint8_t>(bytes.begin(), bytes.end()), name);
+    if (!s.ok()) return s.status();
+    section = std::move(*s);
+    bytes = section;
+  } else if (bytes.size() >= 2 && !(bytes[0] == 0x9f && bytes[1] == 0xeb) &&
+             !(bytes[0] == 0xeb && bytes[1] == 0x9f)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        name, ": neither raw BTF (magic 0xeb9f) nor an ELF object"));
+  }
+  absl::Status s = ValidateHeader(bytes, name, base != nullptr);
+  if (!s.ok()) return s;
+
+  LibbpfLog log;
+  struct btf* raw = base ? NewSplit(bytes, base->btf_)
+                         : btf__new(bytes.data(), bytes.size());
+  if (raw == nullptr) {
+    return LibbpfError(name, "libbpf rejected the BTF", errno, log);
+  }
+  std::unique_ptr<Btf> out(new Btf(std::string(name), raw, base, bytes.size()));
+  s = ValidateTypes(raw, out->start_id_, name);
+  if (!s.ok()) return s;
+  // btf__pointer_size() caches what it finds in the object; fill the cache
+  // now, while the object is private, so that later calls only read it.
+  btf__pointer_size(raw);
+  out->index_.Build(raw, out->start_id_, out->type_count_);
+  return out;
+}
+
+const struct btf_type* Btf::type(uint32_t id) const {
+  if (id == 0 || id >= type_count_) return nullptr;
+  return btf__type_by_id(btf_, id);
+}
+
+int Btf::kind(uint32_t id) const {
+  const struct btf_type* t = type(id);
+  return t ? static_cast<int>(btf_kind(t)) : static_cast<int>(BTF_KIND_UNKN);
+}
+
+absl::string_view Btf::type_name(uint32_t id) const {
+  const struct btf_type* t = type(id);
+  if (t == nullptr) return "";
+  const char* n = btf__name_by_offset(btf_, t->name_off);
+  return n ? n : "";
+}
+
+uint32_t Btf::raw_size(uint32_t id) const {
+  const struct btf_type* t = type(id);
+  if (t == nullptr) return 0;
+  switch (btf_kind(t)) {
+    case BTF_KIND_INT:
+    case BTF_KIND_STRUCT:
+    case BTF_KIND_UNION:
+    case BTF_KIND_ENUM:
+    case BTF_KIND_ENUM64:
+    case BTF_KIND_DATASEC:
+    case BTF_KIND_FLOAT:
+      return t->size;
+    default:
+      return 0;
+  }
+}
+
+uint32_t Btf::FindByName(absl::string_view name, int kind) const {
+  if (base_ != nullptr) {
+    uint32_t id = base_->FindByName(name, kind);
+    if (id != 0) return id;
+  }
+  return index_.Find(name, kind);
+}
+
+uint32_t Btf::SkipModifiers(uint32_t id) const {
+  for (int i = 0; i < kMaxChain; ++i) {
+    const struct btf_type* t = type(id);
+    if (t == nullptr) return id < type_count_ ? id : 0;
+    if (!btf_is_mod(t)) return id;
+    id = t->type;
+  }
+  return 0;
+}
+
+uint32_t Btf::SkipModsAndTypedefs(uint32_t id) const {
+  for (int i = 0; i < kMaxChain; ++i) {
+    const struct btf_type* t = type(id);
+    if (t == nullptr) return id < type_count_ ? id : 0;
+    if (!btf_is_mod(t) && !btf_is_typedef(t)) return id;
+    id = t->type;
+  }
+  return 0;
+}
+
+absl::StatusOr<uint32_t> Btf::ResolvedSize(uint32_t id) const {
+  if (!valid_id(id)) {
+    return absl::NotFoundError(absl::StrCat(name_, ": type id ", id,
+                                            " out of range (", type_count_,
+                                            " types)"));
+  }
+  long long size = btf__resolve_size(btf_, id);
+  if (size < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        name_, ": type ", id, " (", KindName(kind(id)), ") has no size"));
+  }
+  return static_cast<uint32_t>(size);
+}
+
+absl::StatusOr<uint32_t> Btf::Alignment(uint32_t id) const {
+  if (!valid_id(id)) {
+    return absl::NotFoundError(absl::StrCat(name_, ": type id ", id,
+                                            " out of range (", type_count_,
+                                            " types)"));
+  }
+  int align = btf__align_of(btf_, id);
+  if (align <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        name_, ": type ", id, " (", KindName(kind(id)), ") has no alignment"));
+  }
+  return static_cast<uint32_t>(align);
+}
+
+absl::StatusOr<std::vector<Member>> Btf::Members(uint32_t id) const {
+  const struct btf_type* t = type(id);
+  if (t == nullptr || !btf_is_composite(t)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        name_, ": type ", id, " is not a struct or union"));
+  }
+  std::vector<Member> out;
+  out.reserve(btf_vlen(t));
+  const struct btf_member* m = btf_members(t);
+  for (uint32_t i = 0; i < btf_vlen(t); ++i) {
+    const char* n = btf__name_by_offset(btf_, m[i].name_off);
+    out.push_back(Member{n ? n : "", m[i].type, btf_member_bit_offset(t, i),
+                         btf_member_bitfield_size(t, i)});
+  }
+  return out;
+}
+
+namespace {
+void DumpPrintf(void* ctx, const char* fmt, va_list args) {
+  auto* out = static_cast<std::string*>(ctx);
+  char buf[256];
+  va_list copy;
+  va_copy(copy, args);
+  int n = vsnprintf(buf, sizeof(buf), fmt, copy);
+  va_end(copy);
+  if (n < 0) return;
+  if (static_cast<size_t>(n) < sizeof(buf)) {
+    out->append(buf, n);
+    return;
+  }
+  std::string big(n + 1, '\0');
+  vsnprintf(&big[0], big.size(), fmt, args);
+  out->append(big.data(), n);
+}
+}  // namespace
+
+absl::StatusOr<std::string> Btf::TypeName(uint32_t id) const {
+  if (!valid_id(id)) {
+    return absl::NotFoundError(absl::StrCat(name_, ": type id ", id,
+                                            " out of range (", type_count_,
+                                            " types)"));
+  }
+  MutexLock lock(dump_mu_);
+  LibbpfLog log;
+  if (dump_ == nullptr) {
+    dump_ = btf_dump__new(btf_, DumpPrintf, &dump_out_, nullptr);
+    if (dump_ == nullptr) {
+      return LibbpfError(name_, "btf_dump__new failed", errno, log);
+    }
+  }
+  dump_out_.clear();
+  LIBBPF_OPTS(btf_dump_emit_type_decl_opts, opts, .field_name = "");
+  int err = btf_dump__emit_type_decl(dump_, id, &opts);
+  if (err != 0) {
+    return LibbpfError(name_, absl::StrCat("cannot spell type ", id), err, log);
+  }
+  return dump_out_;
+}
+
+BtfMemory Btf::Memory() const {
+  BtfMemory m;
+  m.raw_bytes = raw_bytes_;
+  m.libbpf_bytes = sizeof(uint32_t) * (type_count_ - start_id_);
+  m.index_bytes = index_.bytes();
+  return m;
+}
+
+}  // namespace btfreg

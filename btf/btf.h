@@ -1,0 +1,229 @@
+// btf/btf.h: one parsed, immutable BTF object.
+//
+// A `Btf` wraps libbpf's `struct btf` for one BTF blob (vmlinux, a kernel
+// module's split BTF, or any file a user hands us), validates it at load, and
+// builds the indexes the verifier-style queries need: O(1) lookup by name and
+// kind, struct walks, and the C spelling of a type.
+//
+//   absl::StatusOr<std::unique_ptr<Btf>> vmlinux = Btf::LoadVmlinux();
+//   if (!vmlinux.ok()) return vmlinux.status();
+//   uint32_t task = (*vmlinux)->FindByName("task_struct", BTF_KIND_STRUCT);
+//
+// Module BTF is split BTF: its type ids continue after its base's last id and
+// its types may refer to the base's types.
+//
+//   auto mod = Btf::LoadSplitFile("/sys/kernel/btf/nf_tables", **vmlinux);
+//
+// Untrusted input: every loader validates the header, the string section,
+// every name offset and referenced type id, and rejects reference loops, so
+// the queries below never read out of bounds or loop forever. A rejected input
+// returns an `absl::Status` whose message starts with the input's name.
+//
+// Thread safety: a `Btf` is immutable once a loader returns it, so any number
+// of threads may call its const methods concurrently without a lock.
+// Of libbpf's own calls on `libbpf_btf()`, these only read and are safe to share:
+// btf__type_by_id, btf__type_cnt, btf__name_by_offset, btf__str_by_offset,
+// btf__find_by_name_kind, btf__resolve_size, btf__resolve_type,
+// btf__align_of, btf__base_btf, btf__endianness and btf__pointer_size (its
+// lazy cache is filled at load). NOT safe on a shared object: btf__raw_data /
+// btf__get_raw_data (they build and cache a raw copy), btf__add_*, btf__dedup,
+// btf__set_*; copy the object first if you need them.
+//
+// Ownership: the `Btf` owns its `struct btf`. A split `Btf` borrows its base:
+// the base must outlive it (the registry keeps a reference to vmlinux in every
+// module it registers for exactly this reason).
+
+#ifndef BTFREG_BTF_BTF_H_
+#define BTFREG_BTF_BTF_H_
+
+#include <linux/btf.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "btf/name_index.h"
+#include "sync/mutex.h"
+
+struct btf;
+struct btf_dump;
+
+namespace btfreg {
+
+// Where the running kernel publishes its own BTF.
+inline constexpr absl::string_view kVmlinuxPath = "/sys/kernel/btf/vmlinux";
+
+// Upper bound on an input's size. vmlinux is ~6 MiB; anything far larger is a
+// lie or a mistake, and refusing it keeps a hostile file from costing an
+// unbounded allocation.
+inline constexpr size_t kMaxBtfBytes = 256u << 20;
+
+// "STRUCT", "PTR", ...: the kind names bpftool prints; "UNKN" otherwise.
+absl::string_view KindName(int kind);
+
+// One member of a struct or union, as BTF encodes it.
+struct Member {
+  absl::string_view name;  // "" for an anonymous member
+  uint32_t type_id;        // the member's declared type (modifiers not skipped)
+  uint32_t bit_offset;     // from the start of the enclosing struct
+  uint32_t bitfield_size;  // 0 unless the member is a bitfield
+};
+
+// What an access through a struct resolves to, as the kernel's
+// btf_struct_walk / btf_struct_access classify it.
+enum class WalkKind {
+  kScalar,   // plain data: an int, an enum, part of an array of them, a bitfield
+  kPointer,  // exactly a pointer member whose pointee is a struct or union
+};
+
+// One step of a walk: the member taken in the struct (or union) being walked.
+struct WalkStep {
+  uint32_t struct_id;       // the struct or union the member belongs to
+  uint32_t member_index;    // index in that struct's member list
+  absl::string_view name;   // the member's name ("" when anonymous)
+  int64_t array_index;      // element index when the member is an array, else -1
+};
+
+struct WalkResult {
+  WalkKind kind;
+  // Outermost first. Anonymous members and array elements appear as steps.
+  absl::InlinedVector<WalkStep, 4> path;
+  // The member type reached, modifiers and typedefs skipped.
+  uint32_t type_id = 0;
+  // For kPointer: the pointee struct/union id (modifiers skipped), which is
+  // what a PTR_TO_BTF_ID register holds after the load. Otherwise 0.
+  uint32_t pointee_id = 0;
+  // Offset, in bytes from the start of the outermost struct, of the member
+  // (or array element) reached.
+  uint32_t member_offset = 0;
+};
+
+// Memory held by one Btf, in bytes.
+struct BtfMemory {
+  size_t raw_bytes = 0;    // the BTF blob as loaded (libbpf keeps this copy)
+  size_t libbpf_bytes = 0; // libbpf's per-type offset table
+  size_t index_bytes = 0;  // our name index
+  size_t total() const { return raw_bytes + libbpf_bytes + index_bytes; }
+};
+
+class Btf {
+ public:
+  // Loads raw BTF or an ELF object with a .BTF section (detected by magic).
+  static absl::StatusOr<std::unique_ptr<Btf>> LoadFile(absl::string_view path);
+  // Loads from bytes in memory (raw BTF or ELF). `name` appears in errors.
+  static absl::StatusOr<std::unique_ptr<Btf>> LoadBytes(
+      absl::Span<const uint8_t> bytes, absl::string_view name);
+  // Loads the running kernel's BTF (or vmlinux BTF found at `path`).
+  static absl::StatusOr<std::unique_ptr<Btf>> LoadVmlinux(
+      absl::string_view path = kVmlinuxPath);
+  // Split BTF on top of `base` (module BTF). Type ids start at
+  // base.type_count(). REQUIRES: `base` outlives the returned object.
+  static absl::StatusOr<std::unique_ptr<Btf>> LoadSplitFile(
+      absl::string_view path, const Btf& base);
+  static absl::StatusOr<std::unique_ptr<Btf>> LoadSplitBytes(
+      absl::Span<const uint8_t> bytes, absl::string_view name,
+      const Btf& base);
+
+  ~Btf();
+  Btf(const Btf&) = delete;
+  Btf& operator=(const Btf&) = delete;
+
+  // The name given at load: a path, or a module name.
+  const std::string& name() const { return name_; }
+  // The base of split BTF, or nullptr.
+  const Btf* base() const { return base_; }
+  // One past the last valid type id; ids run from 0 (void) for standalone
+  // BTF, and include the base's ids for split BTF (as btf__type_cnt).
+  uint32_t type_count() const { return type_count_; }
+  // The first id this object defines itself (1, or base's type_count()).
+  uint32_t start_id() const { return start_id_; }
+  bool valid_id(uint32_t id) const { return id < type_count_; }
+
+  // The type with this id (the base's for split BTF), or nullptr when out of
+  // range. Id 0 is void and has no btf_type.
+  const struct btf_type* type(uint32_t id) const;
+  // BTF_KIND_* of `id`; BTF_KIND_UNKN for void or an id out of range.
+  int kind(uint32_t id) const;
+  // The type's name, "" when anonymous, void, or out of range.
+  absl::string_view type_name(uint32_t id) const;
+  // The size field of sized kinds (int, struct, union, enum, datasec, float).
+  uint32_t raw_size(uint32_t id) const;
+
+  // The first type with this name and kind, in id order (base first), as
+  // libbpf's btf__find_by_name_kind; 0 when there is none. O(1).
+  uint32_t FindByName(absl::string_view name, int kind) const;
+
+  // Skips const/volatile/restrict/type_tag and typedefs, as the kernel's
+  // btf_type_skip_modifiers. Returns 0 for void or an invalid id.
+  uint32_t SkipModsAndTypedefs(uint32_t id) const;
+  // Skips modifiers only (typedefs kept).
+  uint32_t SkipModifiers(uint32_t id) const;
+
+  // The size in bytes of an object of this type (arrays multiplied out,
+  // typedefs and modifiers followed, pointers sized from the BTF).
+  absl::StatusOr<uint32_t> ResolvedSize(uint32_t id) const;
+  // Its natural alignment in bytes.
+  absl::StatusOr<uint32_t> Alignment(uint32_t id) const;
+
+  // The members of a struct or union. Error for any other kind.
+  absl::StatusOr<std::vector<Member>> Members(uint32_t id) const;
+
+  // Resolves an access of `size` bytes at `offset` into the struct or union
+  // `struct_id`, through nested structs, anonymous members and arrays, as the
+  // kernel's btf_struct_access does: the first member covering the offset
+  // decides. Errors: id out of range or not a struct (InvalidArgument /
+  // NotFound), offset past the end (OutOfRange), an access that straddles
+  // members, falls in a hole, or reads part of a pointer (InvalidArgument).
+  absl::StatusOr<WalkResult> StructWalk(uint32_t struct_id, uint32_t offset,
+                                        uint32_t size) const;
+  // Every resolution of the access: in a union each member covering the
+  // offset is a candidate (the kernel picks the first). Empty when none fits.
+  std::vector<WalkResult> StructWalkAll(uint32_t struct_id, uint32_t offset,
+                                        uint32_t size) const;
+
+  // The C spelling of a type as `bpftool btf dump ... format c` writes it in
+  // a declaration: "struct task_struct *", "const char[16]",
+  // "int (*)(struct sk_buff *)". Uses libbpf's btf_dump (one per object,
+  // behind a mutex, created on first use).
+  absl::StatusOr<std::string> TypeName(uint32_t id) const;
+
+  BtfMemory Memory() const;
+
+  // The wrapped libbpf object, for read-only libbpf calls (see the file
+  // comment for which are safe on a shared object).
+  const struct btf* libbpf_btf() const { return btf_; }
+
+ private:
+  Btf(std::string name, struct btf* btf, const Btf* base, size_t raw_bytes);
+  static absl::StatusOr<std::unique_ptr<Btf>> Load(
+      absl::Span<const uint8_t> bytes, absl::string_view name,
+      const Btf* base);
+
+  // Resolves one candidate (or all, when `all` is set); see struct_walk.cc.
+  absl::Status Walk(uint32_t struct_id, uint32_t offset, uint32_t size,
+                    WalkResult& partial, std::vector<WalkResult>* all) const;
+
+  const std::string name_;
+  struct btf* const btf_;  // owned
+  const Btf* const base_;  // borrowed; outlives this
+  const size_t raw_bytes_;
+  uint32_t type_count_ = 0;
+  uint32_t start_id_ = 1;
+  NameIndex index_;
+
+  // TypeName's btf_dump keeps caches, so it is not shared without a lock.
+  mutable Mutex dump_mu_;
+  mutable struct btf_dump* dump_ ABSL_GUARDED_BY(dump_mu_) = nullptr;  // owned
+  mutable std::string dump_out_ ABSL_GUARDED_BY(dump_mu_);
+};
+
+}  // namespace btfreg
+
+#endif  // BTFREG_BTF_BTF_H_

@@ -1,0 +1,367 @@
+// Tests of btf/ on BTF built here with libbpf's btf__add_* and on the
+// checked-in fixtures made by tests/data/make_fixtures.sh.
+
+#include "btf/btf.h"
+
+#include <bpf/btf.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace btfreg {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+std::vector<uint8_t> RawOf(struct btf* b) {
+  uint32_t size = 0;
+  const void* data = btf__raw_data(b, &size);
+  const uint8_t* p = static_cast<const uint8_t*>(data);
+  return std::vector<uint8_t>(p, p + size);
+}
+
+// A base with the shapes the verifier walks:
+//
+//   typedef int pid_t; typedef pid_t tgid_t;            (typedef chain)
+//   struct list_head { struct list_head *next, *prev; };
+//   struct task {                                       size 64
+//     int prio;                       0
+//     unsigned flag_a:1, flag_b:3;    32 bits, bitfields
+//     struct list_head tasks;         8
+//     union { long utime;             24  (anonymous)
+//             struct { int lo, hi; } parts; };
+//     const char comm[8];             32
+//     struct task *parent;            40
+//     int (*fn)(struct task *, int);  48
+//     tgid_t tgid;                    56
+//     int grid[1][1];                 60
+//   };
+//   struct opaque;                                      (forward)
+//   enum state { RUNNING, DEAD = 2 };
+struct Built {
+  std::vector<uint8_t> bytes;
+  uint32_t int_id, pid_t_id, tgid_t_id, list_head_id, list_ptr_id, task_id,
+      task_ptr_id, char_id, const_char_id, comm_id, union_id, parts_id,
+      proto_id, fn_ptr_id, fwd_id, enum_id, grid_id, long_id;
+};
+
+Built BuildBase() {
+  Built b;
+  struct btf* w = btf__new_empty();
+  b.int_id = btf__add_int(w, "int", 4, BTF_INT_SIGNED);
+  b.long_id = btf__add_int(w, "long", 8, BTF_INT_SIGNED);
+  b.char_id = btf__add_int(w, "char", 1, BTF_INT_CHAR);
+  b.pid_t_id = btf__add_typedef(w, "pid_t", b.int_id);
+  b.tgid_t_id = btf__add_typedef(w, "tgid_t", b.pid_t_id);
+  b.list_head_id = btf__add_struct(w, "list_head", 16);
+  b.list_ptr_id = b.list_head_id + 1;
+  btf__add_field(w, "next", b.list_ptr_id, 0, 0);
+  btf__add_field(w, "prev", b.list_ptr_id, 64, 0);
+  EXPECT_EQ(btf__add_ptr(w, b.list_head_id), int(b.list_ptr_id));
+  b.parts_id = btf__add_struct(w, "", 8);
+  btf__add_field(w, "lo", b.int_id, 0, 0);
+  btf__add_field(w, "hi", b.int_id, 32, 0);
+  b.union_id = btf__add_union(w, "", 8);
+  btf__add_field(w, "utime", b.long_id, 0, 0);
+  btf__add_field(w, "parts", b.parts_id, 0, 0);
+  b.const_char_id = btf__add_const(w, b.char_id);
+  b.comm_id = btf__add_array(w, b.int_id, b.const_char_id, 8);
+  b.task_id = btf__add_struct(w, "task", 64);
+  b.task_ptr_id = b.task_id + 1;
+  b.proto_id = b.task_id + 2;
+  b.fn_ptr_id = b.task_id + 3;
+  b.grid_id = b.task_id + 5;
+  btf__add_field(w, "prio", b.int_id, 0, 0);
+  btf__add_field(w, "flag_a", b.int_id, 32, 1);
+  btf__add_field(w, "flag_b", b.int_id, 33, 3);
+  btf__add_field(w, "tasks", b.list_head_id, 64, 0);
+  btf__add_field(w, "", b.union_id, 192, 0);
+  btf__add_field(w, "comm", b.comm_id, 256, 0);
+  btf__add_field(w, "parent", b.task_ptr_id, 320, 0);
+  btf__add_field(w, "fn", b.fn_ptr_id, 384, 0);
+  btf__add_field(w, "tgid", b.tgid_t_id, 448, 0);
+  btf__add_field(w, "grid", b.grid_id, 480, 0);
+  EXPECT_EQ(btf__add_ptr(w, b.task_id), int(b.task_ptr_id));
+  EXPECT_EQ(btf__add_func_proto(w, b.int_id), int(b.proto_id));
+  btf__add_func_param(w, "t", b.task_ptr_id);
+  btf__add_func_param(w, "x", b.int_id);
+  EXPECT_EQ(btf__add_ptr(w, b.proto_id), int(b.fn_ptr_id));
+  int inner = btf__add_array(w, b.int_id, b.int_id, 1);
+  EXPECT_EQ(btf__add_array(w, b.int_id, inner, 1), int(b.grid_id));
+  b.fwd_id = btf__add_fwd(w, "opaque", BTF_FWD_STRUCT);
+  b.enum_id = btf__add_enum(w, "state", 4);
+  btf__add_enum_value(w, "RUNNING", 0);
+  btf__add_enum_value(w, "DEAD", 2);
+  b.bytes = RawOf(w);
+  btf__free(w);
+  return b;
+}
+
+class BuiltBtfTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    b_ = BuildBase();
+    auto loaded = Btf::LoadBytes(b_.bytes, "built");
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    btf_ = std::move(*loaded);
+  }
+  Built b_;
+  std::unique_ptr<Btf> btf_;
+};
+
+TEST_F(BuiltBtfTest, TypesByIdAndName) {
+  EXPECT_EQ(btf_->name(), "built");
+  EXPECT_EQ(btf_->base(), nullptr);
+  EXPECT_EQ(btf_->start_id(), 1u);
+  EXPECT_EQ(btf_->type_count(), b_.enum_id + 1);
+  EXPECT_EQ(btf_->kind(b_.task_id), BTF_KIND_STRUCT);
+  EXPECT_EQ(btf_->type_name(b_.task_id), "task");
+  EXPECT_EQ(btf_->raw_size(b_.task_id), 64u);
+  EXPECT_EQ(btf_->kind(0), BTF_KIND_UNKN);
+  EXPECT_EQ(btf_->type(0), nullptr);
+  EXPECT_EQ(btf_->type(btf_->type_count()), nullptr);
+  EXPECT_EQ(btf_->FindByName("task", BTF_KIND_STRUCT), b_.task_id);
+  EXPECT_EQ(btf_->FindByName("task", BTF_KIND_UNION), 0u);
+  EXPECT_EQ(btf_->FindByName("pid_t", BTF_KIND_TYPEDEF), b_.pid_t_id);
+  EXPECT_EQ(btf_->FindByName("opaque", BTF_KIND_FWD), b_.fwd_id);
+  EXPECT_EQ(btf_->FindByName("state", BTF_KIND_ENUM), b_.enum_id);
+  EXPECT_EQ(btf_->FindByName("nope", BTF_KIND_STRUCT), 0u);
+  EXPECT_EQ(btf_->FindByName("", BTF_KIND_STRUCT), 0u);
+  EXPECT_EQ(KindName(BTF_KIND_FUNC_PROTO), "FUNC_PROTO");
+  EXPECT_EQ(KindName(99), "UNKN");
+}
+
+TEST_F(BuiltBtfTest, SizesAlignmentAndSkipping) {
+  EXPECT_EQ(*btf_->ResolvedSize(b_.task_id), 64u);
+  EXPECT_EQ(*btf_->ResolvedSize(b_.tgid_t_id), 4u);
+  EXPECT_EQ(*btf_->ResolvedSize(b_.comm_id), 8u);
+  EXPECT_EQ(*btf_->ResolvedSize(b_.task_ptr_id), 8u);
+  EXPECT_EQ(*btf_->Alignment(b_.task_id), 8u);
+  EXPECT_EQ(*btf_->Alignment(b_.char_id), 1u);
+  EXPECT_FALSE(btf_->ResolvedSize(b_.fwd_id).ok());
+  EXPECT_EQ(btf_->ResolvedSize(9999).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(btf_->SkipModsAndTypedefs(b_.tgid_t_id), b_.int_id);
+  EXPECT_EQ(btf_->SkipModsAndTypedefs(b_.const_char_id), b_.char_id);
+  EXPECT_EQ(btf_->SkipModifiers(b_.tgid_t_id), b_.tgid_t_id);
+  EXPECT_EQ(btf_->SkipModsAndTypedefs(9999), 0u);
+}
+
+TEST_F(BuiltBtfTest, MembersWithBitfields) {
+  auto members = btf_->Members(b_.task_id);
+  ASSERT_TRUE(members.ok()) << members.status();
+  ASSERT_EQ(members->size(), 10u);
+  EXPECT_EQ((*members)[1].name, "flag_a");
+  EXPECT_EQ((*members)[1].bit_offset, 32u);
+  EXPECT_EQ((*members)[1].bitfield_size, 1u);
+  EXPECT_EQ((*members)[2].bit_offset, 33u);
+  EXPECT_EQ((*members)[2].bitfield_size, 3u);
+  EXPECT_EQ((*members)[4].name, "");
+  EXPECT_EQ((*members)[4].type_id, b_.union_id);
+  EXPECT_EQ((*members)[3].bitfield_size, 0u);
+  EXPECT_FALSE(btf_->Members(b_.int_id).ok());
+}
+
+std::vector<std::string> PathNames(const WalkResult& r) {
+  std::vector<std::string> out;
+  for (const WalkStep& s : r.path) {
+    std::string n(s.name.empty() ? "(anon)" : s.name);
+    if (s.array_index >= 0) n += "[" + std::to_string(s.array_index) + "]";
+    out.push_back(n);
+  }
+  return out;
+}
+
+TEST_F(BuiltBtfTest, StructWalkScalarsPointersAndNesting) {
+  auto prio = btf_->StructWalk(b_.task_id, 0, 4);
+  ASSERT_TRUE(prio.ok()) << prio.status();
+  EXPECT_EQ(prio->kind, WalkKind::kScalar);
+  EXPECT_THAT(PathNames(*prio), ElementsAre("prio"));
+
+  // A pointer member read whole yields its pointee struct.
+  auto next = btf_->StructWalk(b_.task_id, 8, 8);
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->kind, WalkKind::kPointer);
+  EXPECT_EQ(next->pointee_id, b_.list_head_id);
+  EXPECT_EQ(next->member_offset, 8u);
+  EXPECT_THAT(PathNames(*next), ElementsAre("tasks", "next"));
+
+  auto parent = btf_->StructWalk(b_.task_id, 40, 8);
+  ASSERT_TRUE(parent.ok());
+  EXPECT_EQ(parent->pointee_id, b_.task_id);
+
+  // Through the anonymous union: the kernel takes the first member.
+  auto utime = btf_->StructWalk(b_.task_id, 28, 4);
+  ASSERT_TRUE(utime.ok()) << utime.status();
+  EXPECT_THAT(PathNames(*utime), ElementsAre("(anon)", "utime"));
+  EXPECT_EQ(utime->type_id, b_.long_id);
+
+  // Array elements: comm[5], and a 2-D array linearised.
+  auto comm = btf_->StructWalk(b_.task_id, 37, 1);
+  ASSERT_TRUE(comm.ok());
+  EXPECT_THAT(PathNames(*comm), ElementsAre("comm[5]"));
+  EXPECT_EQ(comm->type_id, b_.char_id);
+  EXPECT_EQ(comm->member_offset, 37u);
+  auto grid = btf_->StructWalk(b_.task_id, 60, 4);
+  ASSERT_TRUE(grid.ok()) << grid.status();
+  EXPECT_THAT(PathNames(*grid), ElementsAre("grid[0]"));
+
+  // Typedef chains are skipped to the base type.
+  auto tgid = btf_->StructWalk(b_.task_id, 56, 4);
+  ASSERT_TRUE(tgid.ok());
+  EXPECT_EQ(tgid->type_id, b_.int_id);
+
+  // Bitfields are read as part of a covering scalar access.
+  auto flags = btf_->StructWalk(b_.task_id, 4, 1);
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_THAT(PathNames(*flags), ElementsAre("flag_a"));
+
+  // A function pointer is a pointer to a non-struct: a scalar.
+  auto fn = btf_->StructWalk(b_.task_id, 48, 8);
+  ASSERT_TRUE(fn.ok());
+  EXPECT_EQ(fn->kind, WalkKind::kScalar);
+}
+
+TEST_F(BuiltBtfTest, StructWalkAllListsEveryUnionCandidate) {
+  std::vector<WalkResult> all = btf_->StructWalkAll(b_.task_id, 28, 4);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_THAT(PathNames(all[0]), ElementsAre("(anon)", "utime"));
+  EXPECT_THAT(PathNames(all[1]), ElementsAre("(anon)", "parts", "hi"));
+  EXPECT_EQ(all[1].member_offset, 28u);
+  EXPECT_TRUE(btf_->StructWalkAll(b_.task_id, 100, 4).empty());
+}
+
+TEST_F(BuiltBtfTest, StructWalkErrors) {
+  EXPECT_EQ(btf_->StructWalk(b_.task_id, 64, 4).status().code(),
+            absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(btf_->StructWalk(b_.task_id, 62, 4).status().code(),
+            absl::StatusCode::kOutOfRange);
+  // Straddles prio and the bitfields' word... prio ends at 4: 2..6 crosses.
+  auto straddle = btf_->StructWalk(b_.task_id, 2, 4);
+  EXPECT_FALSE(straddle.ok());
+  EXPECT_THAT(straddle.status().message(), HasSubstr("past the end of member prio"));
+  // Half a pointer.
+  auto half = btf_->StructWalk(b_.task_id, 40, 4);
+  EXPECT_THAT(half.status().message(), HasSubstr("cannot access pointer member parent"));
+  EXPECT_EQ(btf_->StructWalk(9999, 0, 4).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_THAT(btf_->StructWalk(b_.int_id, 0, 4).status().message(),
+              HasSubstr("is not a struct or union"));
+}
+
+TEST_F(BuiltBtfTest, TypeNamesAsBpftoolSpellsThem) {
+  EXPECT_EQ(*btf_->TypeName(b_.task_ptr_id), "struct task *");
+  EXPECT_EQ(*btf_->TypeName(b_.comm_id), "const char[8]");
+  // btf_dump keeps parameter names where the BTF has them.
+  EXPECT_EQ(*btf_->TypeName(b_.fn_ptr_id), "int (*)(struct task *t, int x)");
+  EXPECT_EQ(*btf_->TypeName(b_.tgid_t_id), "tgid_t");
+  EXPECT_EQ(*btf_->TypeName(b_.enum_id), "enum state");
+  EXPECT_EQ(*btf_->TypeName(b_.fwd_id), "struct opaque");
+  EXPECT_EQ(*btf_->TypeName(0), "void");
+  EXPECT_FALSE(btf_->TypeName(9999).ok());
+}
+
+TEST_F(BuiltBtfTest, MemoryIsReported) {
+  BtfMemory m = btf_->Memory();
+  EXPECT_EQ(m.raw_bytes, b_.bytes.size());
+  EXPECT_GT(m.index_bytes, 0u);
+  EXPECT_GT(m.libbpf_bytes, 0u);
+  EXPECT_EQ(m.total(), m.raw_bytes + m.libbpf_bytes + m.index_bytes);
+}
+
+TEST(SplitBtfTest, IdsContinueAfterTheBaseAndFindBaseTypes) {
+  Built b = BuildBase();
+  auto base = Btf::LoadBytes(b.bytes, "base");
+  ASSERT_TRUE(base.ok()) << base.status();
+  // The writer works on a private copy of the base: btf__add_* on split BTF
+  // may modify its base.
+  struct btf* wbase = btf__new(b.bytes.data(), b.bytes.size());
+  struct btf* w = btf__new_empty_split(wbase);
+  int conn = btf__add_struct(w, "conn", 24);
+  btf__add_field(w, "list", b.list_head_id, 0, 0);
+  btf__add_field(w, "owner", b.task_ptr_id, 128, 0);
+  std::vector<uint8_t> bytes = RawOf(w);
+  btf__free(w);
+  btf__free(wbase);
+
+  auto mod = Btf::LoadSplitBytes(bytes, "conn_mod", **base);
+  ASSERT_TRUE(mod.ok()) << mod.status();
+  EXPECT_EQ((*mod)->base(), base->get());
+  EXPECT_EQ((*mod)->start_id(), (*base)->type_count());
+  EXPECT_EQ(uint32_t(conn), (*base)->type_count());
+  EXPECT_EQ((*mod)->FindByName("conn", BTF_KIND_STRUCT), uint32_t(conn));
+  EXPECT_EQ((*mod)->FindByName("task", BTF_KIND_STRUCT), b.task_id);
+  EXPECT_EQ((*base)->FindByName("conn", BTF_KIND_STRUCT), 0u);
+  auto owner = (*mod)->StructWalk(conn, 16, 8);
+  ASSERT_TRUE(owner.ok()) << owner.status();
+  EXPECT_EQ(owner->pointee_id, b.task_id);
+  EXPECT_EQ(*(*mod)->TypeName(conn + 0), "struct conn");
+  // The same bytes are not standalone BTF.
+  EXPECT_FALSE(Btf::LoadBytes(bytes, "conn_mod").ok());
+}
+
+// The checked-in fixtures (tests/data/make_fixtures.sh).
+constexpr char kMiniVmlinux[] = "tests/data/mini_vmlinux.btf";
+constexpr char kMiniModule[] = "tests/data/mini_module.btf";
+constexpr char kMiniProg[] = "tests/data/mini_prog.bpf.o";
+
+TEST(FixtureTest, PaholeMadeVmlinuxAndModule) {
+  auto vmlinux = Btf::LoadVmlinux(kMiniVmlinux);
+  ASSERT_TRUE(vmlinux.ok()) << vmlinux.status();
+  const Btf& v = **vmlinux;
+  uint32_t task = v.FindByName("task_struct", BTF_KIND_STRUCT);
+  ASSERT_NE(task, 0u);
+  auto pid = v.StructWalk(task, 56, 4);
+  ASSERT_TRUE(pid.ok()) << pid.status();
+  EXPECT_THAT(PathNames(*pid), ElementsAre("pid"));
+  auto mm = v.StructWalk(task, 40, 8);
+  ASSERT_TRUE(mm.ok());
+  EXPECT_EQ(mm->pointee_id, v.FindByName("mm_struct", BTF_KIND_STRUCT));
+  EXPECT_EQ(*v.TypeName(v.FindByName("gfp_t", BTF_KIND_TYPEDEF)), "gfp_t");
+  uint32_t reg = v.FindByName("bpf_reg_state", BTF_KIND_STRUCT);
+  EXPECT_EQ(v.raw_size(reg), 120u);
+
+  auto mod = Btf::LoadSplitFile(kMiniModule, v);
+  ASSERT_TRUE(mod.ok()) << mod.status();
+  uint32_t conn = (*mod)->FindByName("nf_mini_conn", BTF_KIND_STRUCT);
+  ASSERT_GE(conn, v.type_count());
+  // The module's list_head is vmlinux's own (pahole dedups against the base).
+  auto list = (*mod)->StructWalk(conn, 0, 8);
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_EQ(list->pointee_id, v.FindByName("list_head", BTF_KIND_STRUCT));
+  auto owner = (*mod)->StructWalk(conn, 16, 8);
+  ASSERT_TRUE(owner.ok());
+  EXPECT_EQ(owner->pointee_id, task);
+}
+
+TEST(FixtureTest, ElfObjectWithBtfSection) {
+  auto prog = Btf::LoadFile(kMiniProg);
+  ASSERT_TRUE(prog.ok()) << prog.status();
+  uint32_t event = (*prog)->FindByName("event", BTF_KIND_STRUCT);
+  ASSERT_NE(event, 0u);
+  auto comm = (*prog)->StructWalk(event, 4, 1);
+  ASSERT_TRUE(comm.ok());
+  EXPECT_THAT(PathNames(*comm), ElementsAre("comm[0]"));
+}
+
+TEST(FixtureTest, FlexibleArrayMember) {
+  auto v = Btf::LoadFile(kMiniVmlinux);
+  ASSERT_TRUE(v.ok());
+  uint32_t aux = (*v)->FindByName("bpf_prog_aux_mini", BTF_KIND_STRUCT);
+  // map_ids[5] lies past sizeof(struct bpf_prog_aux_mini) == 8.
+  auto sixth = (*v)->StructWalk(aux, 8 + 5 * 4, 4);
+  ASSERT_TRUE(sixth.ok()) << sixth.status();
+  EXPECT_EQ(sixth->kind, WalkKind::kScalar);
+  EXPECT_THAT(PathNames(*sixth), ElementsAre("map_ids[5]"));
+  EXPECT_EQ(sixth->member_offset, 28u);
+  // Before the flexible array, past the struct: no member there.
+  EXPECT_FALSE((*v)->StructWalk(aux, 6, 4).ok());
+}
+
+}  // namespace
+}  // namespace btfreg

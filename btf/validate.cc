@@ -1,0 +1,346 @@
+#include "btf/validate.h"
+
+#include <bpf/btf.h>
+#include <linux/btf.h>
+
+#include <cstring>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "btf/btf.h"
+
+namespace btfreg {
+namespace {
+
+constexpr uint16_t kMagic = 0xeB9F;
+constexpr uint32_t kMaxStrOffset = 0x7fffffff;  // BTF_MAX_STR_OFFSET
+
+uint32_t Swap32(uint32_t v) { return __builtin_bswap32(v); }
+
+absl::Status Bad(absl::string_view name, absl::string_view problem) {
+  return absl::InvalidArgumentError(absl::StrCat(name, ": ", problem));
+}
+
+// Which references a type holds. The value graph has the edges along which
+// a type's size or layout depends on another's (a struct on its members, an
+// array on its element, a typedef on its target); a pointer has none there.
+// The chain graph follows pointers, modifiers and typedefs. A loop in either
+// is invalid: `struct a { struct a x; }` or `typedef t t;` or `T * -> T *`.
+enum class Graph { kValue, kChain };
+
+uint32_t EdgeCount(const struct btf_type* t, Graph g) {
+  switch (btf_kind(t)) {
+    case BTF_KIND_PTR:
+      return g == Graph::kChain ? 1 : 0;
+    case BTF_KIND_CONST:
+    case BTF_KIND_VOLATILE:
+    case BTF_KIND_RESTRICT:
+    case BTF_KIND_TYPEDEF:
+    case BTF_KIND_TYPE_TAG:
+      return 1;
+    case BTF_KIND_ARRAY:
+    case BTF_KIND_VAR:
+    case BTF_KIND_DECL_TAG:
+    case BTF_KIND_FUNC:
+      return g == Graph::kValue ? 1 : 0;
+    case BTF_KIND_STRUCT:
+    case BTF_KIND_UNION:
+    case BTF_KIND_DATASEC:
+      return g == Graph::kValue ? btf_vlen(t) : 0;
+    default:
+      return 0;
+  }
+}
+
+uint32_t Edge(const struct btf_type* t, uint32_t i) {
+  switch (btf_kind(t)) {
+    case BTF_KIND_ARRAY:
+      return btf_array(t)->type;
+    case BTF_KIND_STRUCT:
+    case BTF_KIND_UNION:
+      return btf_members(t)[i].type;
+    case BTF_KIND_DATASEC:
+      return btf_var_secinfos(t)[i].type;
+    default:
+      return t->type;
+  }
+}
+
+// Iterative DFS over the own types; edges into the base are leaves.
+absl::Status FindLoops(const struct btf* btf, uint32_t first, uint32_t end,
+                       Graph g, absl::string_view name) {
+  enum : uint8_t { kWhite, kGrey, kBlack };
+  std::vector<uint8_t> color(end - first, kWhite);
+  struct Frame {
+    uint32_t id;
+    uint32_t next_edge;
+  };
+  std::vector<Frame> stack;
+  for (uint32_t root = first; root < end; ++root) {
+    if (color[root - first] != kWhite) continue;
+    stack.push_back({root, 0});
+    color[root - first] = kGrey;
+    while (!stack.empty()) {
+      Frame& f = stack.back();
+      const struct btf_type* t = btf__type_by_id(btf, f.id);
+      if (f.next_edge == EdgeCount(t, g)) {
+        color[f.id - first] = kBlack;
+        stack.pop_back();
+        continue;
+      }
+      uint32_t to = Edge(t, f.next_edge++);
+      if (to < first) continue;
+      if (color[to - first] == kGrey) {
+        return Bad(name, absl::StrCat("type ", to, " (", KindName(btf_kind(
+                                          btf__type_by_id(btf, to))),
+                                      ") refers to itself through a loop"));
+      }
+      if (color[to - first] == kWhite) {
+        color[to - first] = kGrey;
+        stack.push_back({to, 0});
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+class TypeChecker {
+ public:
+  TypeChecker(const struct btf* btf, absl::string_view name)
+      : btf_(btf), name_(name), count_(btf__type_cnt(btf)) {}
+
+  absl::Status CheckName(uint32_t id, uint32_t off, absl::string_view what) {
+    if (btf__str_by_offset(btf_, off) != nullptr) return absl::OkStatus();
+    return Bad(name_, absl::StrCat("type ", id, " ", what,
+                                   " names string offset ", off,
+                                   ", past the end of the string section"));
+  }
+
+  absl::Status CheckRef(uint32_t id, uint32_t to, absl::string_view what,
+                        bool void_ok) {
+    if (to < count_ && (void_ok || to != 0)) return absl::OkStatus();
+    return Bad(name_, absl::StrCat("type ", id, " ", what, " refers to type ",
+                                   to, to == 0 ? " (void)" : "",
+                                   ", but the types end at ", count_ - 1));
+  }
+
+  absl::Status CheckType(uint32_t id) {
+    const struct btf_type* t = btf__type_by_id(btf_, id);
+    absl::Status s = CheckName(id, t->name_off, "");
+    if (!s.ok()) return s;
+    switch (btf_kind(t)) {
+      case BTF_KIND_INT: {
+        uint32_t enc = *reinterpret_cast<const uint32_t*>(t + 1);
+        if (t->size == 0 || t->size > 16 || (t->size & (t->size - 1)) != 0) {
+          return Bad(name_, absl::StrCat("type ", id, " (INT) has size ",
+                                         t->size));
+        }
+        if (BTF_INT_OFFSET(enc) + BTF_INT_BITS(enc) > t->size * 8) {
+          return Bad(name_, absl::StrCat("type ", id,
+                                         " (INT) has more bits than its size"));
+        }
+        return absl::OkStatus();
+      }
+      case BTF_KIND_PTR:
+      case BTF_KIND_CONST:
+      case BTF_KIND_VOLATILE:
+      case BTF_KIND_RESTRICT:
+      case BTF_KIND_TYPEDEF:
+      case BTF_KIND_TYPE_TAG:
+        return CheckRef(id, t->type, "", /*void_ok=*/true);
+      case BTF_KIND_VAR:
+      case BTF_KIND_DECL_TAG:
+        return CheckRef(id, t->type, "", /*void_ok=*/false);
+      case BTF_KIND_FUNC:
+        s = CheckRef(id, t->type, "", /*void_ok=*/false);
+        if (s.ok() && !btf_is_func_proto(btf__type_by_id(btf_, t->type))) {
+          return Bad(name_, absl::StrCat("type ", id, " (FUNC) refers to type ",
+                                         t->type, ", not a FUNC_PROTO"));
+        }
+        return s;
+      case BTF_KIND_ARRAY: {
+        const struct btf_array* a = btf_array(t);
+        s = CheckRef(id, a->type, "element", /*void_ok=*/false);
+        if (s.ok()) s = CheckRef(id, a->index_type, "index", false);
+        return s;
+      }
+      case BTF_KIND_STRUCT:
+      case BTF_KIND_UNION: {
+        const struct btf_member* m = btf_members(t);
+        for (uint32_t i = 0; i < btf_vlen(t) && s.ok(); ++i) {
+          s = CheckName(id, m[i].name_off, absl::StrCat("member ", i));
+          if (s.ok()) s = CheckRef(id, m[i].type, absl::StrCat("member ", i), false);
+        }
+        return s;
+      }
+      case BTF_KIND_ENUM: {
+        const struct btf_enum* e = btf_enum(t);
+        for (uint32_t i = 0; i < btf_vlen(t) && s.ok(); ++i) {
+          s = CheckName(id, e[i].name_off, absl::StrCat("enumerator ", i));
+        }
+        return s;
+      }
+      case BTF_KIND_ENUM64: {
+        const struct btf_enum64* e = btf_enum64(t);
+        for (uint32_t i = 0; i < btf_vlen(t) && s.ok(); ++i) {
+          s = CheckName(id, e[i].name_off, absl::StrCat("enumerator ", i));
+        }
+        return s;
+      }
+      case BTF_KIND_FUNC_PROTO: {
+        s = CheckRef(id, t->type, "return", /*void_ok=*/true);
+        const struct btf_param* p = btf_params(t);
+        for (uint32_t i = 0; i < btf_vlen(t) && s.ok(); ++i) {
+          s = CheckName(id, p[i].name_off, absl::StrCat("parameter ", i));
+          // void as the last parameter spells "...".
+          bool last = i + 1 == btf_vlen(t);
+          if (s.ok()) s = CheckRef(id, p[i].type, absl::StrCat("parameter ", i), last);
+        }
+        return s;
+      }
+      case BTF_KIND_DATASEC: {
+        const struct btf_var_secinfo* v = btf_var_secinfos(t);
+        for (uint32_t i = 0; i < btf_vlen(t) && s.ok(); ++i) {
+          s = CheckRef(id, v[i].type, absl::StrCat("variable ", i), false);
+          // An object file's DATASEC has size 0 until a loader lays the
+          // section out (libbpf fills it in from the ELF section).
+          if (s.ok() && t->size != 0 &&
+              uint64_t{v[i].offset} + v[i].size > t->size) {
+            return Bad(name_, absl::StrCat("type ", id, " (DATASEC) variable ",
+                                           i, " ends past the section"));
+          }
+        }
+        return s;
+      }
+      case BTF_KIND_FWD:
+      case BTF_KIND_FLOAT:
+        return absl::OkStatus();
+      default:
+        return Bad(name_, absl::StrCat("type ", id, " has unknown kind ",
+                                       btf_kind(t)));
+    }
+  }
+
+  // After the loop checks: every member lies inside its struct.
+  absl::Status CheckMembers(uint32_t id) {
+    const struct btf_type* t = btf__type_by_id(btf_, id);
+    if (!btf_is_composite(t)) return absl::OkStatus();
+    const struct btf_member* m = btf_members(t);
+    const uint64_t limit = uint64_t{t->size} * 8;
+    for (uint32_t i = 0; i < btf_vlen(t); ++i) {
+      uint64_t off = btf_member_bit_offset(t, i);
+      uint32_t bits = btf_member_bitfield_size(t, i);
+      if (bits == 0) {
+        long long size = btf__resolve_size(btf_, m[i].type);
+        if (size < 0) {
+          return Bad(name_, absl::StrCat("type ", id, " member ", i,
+                                         " has a type of no valid size"));
+        }
+        bits = 0;
+        off += uint64_t(size) * 8;
+      }
+      if (off + bits > limit) {
+        return Bad(name_, absl::StrCat("type ", id, " (",
+                                       KindName(btf_kind(t)), " '",
+                                       btf__name_by_offset(btf_, t->name_off),
+                                       "') member ", i,
+                                       " ends past the struct's size ",
+                                       t->size));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  const struct btf* btf_;
+  absl::string_view name_;
+  uint32_t count_;
+};
+
+}  // namespace
+
+absl::Status ValidateHeader(absl::Span<const uint8_t> raw,
+                            absl::string_view name, bool is_split) {
+  struct btf_header h;
+  if (raw.size() < sizeof(h)) {
+    return Bad(name, absl::StrCat("truncated BTF header: ", raw.size(),
+                                  " bytes, a header needs ", sizeof(h)));
+  }
+  memcpy(&h, raw.data(), sizeof(h));
+  if (h.magic == __builtin_bswap16(kMagic)) {
+    h.hdr_len = Swap32(h.hdr_len);
+    h.type_off = Swap32(h.type_off);
+    h.type_len = Swap32(h.type_len);
+    h.str_off = Swap32(h.str_off);
+    h.str_len = Swap32(h.str_len);
+  } else if (h.magic != kMagic) {
+    return Bad(name, absl::StrCat("bad BTF magic 0x", absl::Hex(h.magic),
+                                  " (expected 0xeb9f)"));
+  }
+  if (h.version != BTF_VERSION) {
+    return Bad(name, absl::StrCat("unsupported BTF version ", h.version));
+  }
+  if (h.hdr_len < sizeof(h) || h.hdr_len > raw.size()) {
+    return Bad(name, absl::StrCat("header length ", h.hdr_len,
+                                  " is outside [", sizeof(h), ", ",
+                                  raw.size(), "]"));
+  }
+  const uint64_t data = raw.size() - h.hdr_len;
+  const uint64_t type_end = uint64_t{h.type_off} + h.type_len;
+  const uint64_t str_end = uint64_t{h.str_off} + h.str_len;
+  if (h.type_off % 4 != 0) {
+    return Bad(name, absl::StrCat("type section offset ", h.type_off,
+                                  " is not 4-byte aligned"));
+  }
+  if (type_end > data) {
+    return Bad(name, absl::StrCat("header says the type section ends at ",
+                                  type_end, ", past the data (", data,
+                                  " bytes)"));
+  }
+  if (str_end > data) {
+    return Bad(name, absl::StrCat("header says the string section ends at ",
+                                  str_end, ", past the data (", data,
+                                  " bytes)"));
+  }
+  if (type_end > h.str_off) {
+    return Bad(name, "type and string sections overlap");
+  }
+  if (h.str_len > kMaxStrOffset) {
+    return Bad(name, absl::StrCat("string section of ", h.str_len,
+                                  " bytes is too large"));
+  }
+  const uint8_t* strs = raw.data() + h.hdr_len + h.str_off;
+  if (h.str_len == 0) {
+    if (!is_split) return Bad(name, "empty string section");
+  } else {
+    if (strs[h.str_len - 1] != '\0') {
+      return Bad(name, "string section is not NUL-terminated");
+    }
+    if (!is_split && strs[0] != '\0') {
+      return Bad(name, "string section does not start with the empty string"
+                       " (split BTF loaded without its base?)");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateTypes(const struct btf* btf, uint32_t first,
+                           absl::string_view name) {
+  const uint32_t end = btf__type_cnt(btf);
+  TypeChecker checker(btf, name);
+  for (uint32_t id = first; id < end; ++id) {
+    absl::Status s = checker.CheckType(id);
+    if (!s.ok()) return s;
+  }
+  for (Graph g : {Graph::kValue, Graph::kChain}) {
+    absl::Status s = FindLoops(btf, first, end, g, name);
+    if (!s.ok()) return s;
+  }
+  for (uint32_t id = first; id < end; ++id) {
+    absl::Status s = checker.CheckMembers(id);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace btfreg

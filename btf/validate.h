@@ -1,0 +1,38 @@
+// btf/validate.h: checks that make untrusted BTF safe to query.
+//
+// libbpf 1.1 checks the header and that each type record fits, but not that
+// names point into the string section, that referenced ids exist, or that
+// references terminate. Every query in btf/ relies on these checks: after
+// them, name offsets resolve, ids are in range, chains of modifiers,
+// typedefs, pointers and arrays end, and struct members lie inside their
+// struct.
+//
+// Internal to btf/.
+
+#ifndef BTFREG_BTF_VALIDATE_H_
+#define BTFREG_BTF_VALIDATE_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+
+struct btf;
+
+namespace btfreg {
+
+// Checks a raw BTF header and its section bounds against `raw.size()`.
+// Accepts either byte order. `is_split`: the string section of split BTF may
+// be empty and does not start with the empty string.
+absl::Status ValidateHeader(absl::Span<const uint8_t> raw,
+                            absl::string_view name, bool is_split);
+
+// Checks the types with ids in [first, btf__type_cnt(btf)). Types below
+// `first` belong to an already validated base.
+absl::Status ValidateTypes(const struct btf* btf, uint32_t first,
+                           absl::string_view name);
+
+}  // namespace btfreg
+
+#endif  // BTFREG_BTF_VALIDATE_H_
