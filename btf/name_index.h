@@ -51,7 +51,11 @@ class NameIndex {
   struct Eq {
     using is_transparent = void;
     const struct btf* btf = nullptr;
-    bool operator()(uint32_t a, uint32_t b) const { return a == b; }
+    // Ids are equal when their names and kinds are: inserting a duplicate
+    // name then keeps the first id.
+    bool operator()(uint32_t a, uint32_t b) const {
+      return (*this)(KeyOf(btf, a), b);
+    }
     bool operator()(const Key& key, uint32_t id) const;
     bool operator()(uint32_t id, const Key& key) const { return (*this)(key, id); }
   };

@@ -1,0 +1,212 @@
+// Untrusted input: each malformed file returns a Status that names the file
+// and the problem. Run under --config=asan these also prove no crash and no
+// leak on the error paths.
+
+#include <bpf/btf.h>
+#include <linux/btf.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "btf/btf.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace btfreg {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+
+std::vector<uint8_t> ValidBtf() {
+  struct btf* w = btf__new_empty();
+  int i = btf__add_int(w, "int", 4, BTF_INT_SIGNED);
+  int s = btf__add_struct(w, "pair", 8);
+  btf__add_field(w, "a", i, 0, 0);
+  btf__add_field(w, "b", i, 32, 0);
+  btf__add_ptr(w, s);
+  uint32_t size;
+  const uint8_t* p = static_cast<const uint8_t*>(btf__raw_data(w, &size));
+  std::vector<uint8_t> out(p, p + size);
+  btf__free(w);
+  return out;
+}
+
+struct btf_header* Header(std::vector<uint8_t>& b) {
+  return reinterpret_cast<struct btf_header*>(b.data());
+}
+
+// Writes `bytes` to a file named `name` in the test's temporary directory.
+std::string WriteTemp(const std::string& name, const std::vector<uint8_t>& bytes) {
+  const char* dir = getenv("TEST_TMPDIR");
+  std::string path = std::string(dir ? dir : "/tmp") + "/" + name;
+  FILE* f = fopen(path.c_str(), "wb");
+  if (!bytes.empty()) fwrite(bytes.data(), 1, bytes.size(), f);
+  fclose(f);
+  return path;
+}
+
+absl::Status LoadAsFile(const std::string& name, const std::vector<uint8_t>& b) {
+  return Btf::LoadFile(WriteTemp(name, b)).status();
+}
+
+TEST(BadInputTest, ValidBaselineLoads) {
+  EXPECT_TRUE(LoadAsFile("good.btf", ValidBtf()).ok());
+}
+
+TEST(BadInputTest, EmptyFile) {
+  absl::Status s = LoadAsFile("empty.btf", {});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("empty.btf"), HasSubstr("empty input")));
+}
+
+TEST(BadInputTest, MissingFile) {
+  absl::Status s = Btf::LoadFile("/nonexistent/vmlinux").status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(s.message(), HasSubstr("/nonexistent/vmlinux"));
+}
+
+TEST(BadInputTest, TruncatedHeader) {
+  std::vector<uint8_t> b = ValidBtf();
+  b.resize(10);
+  absl::Status s = LoadAsFile("short.btf", b);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("short.btf"),
+                                 HasSubstr("truncated BTF header")));
+}
+
+TEST(BadInputTest, WrongMagic) {
+  std::vector<uint8_t> b = ValidBtf();
+  b[0] = 0x9f;
+  b[1] = 0xec;
+  absl::Status s = LoadAsFile("magic.btf", b);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("magic.btf"),
+                                 HasSubstr("neither raw BTF")));
+}
+
+TEST(BadInputTest, NeitherBtfNorElf) {
+  std::string text = "#!/bin/sh\necho this is not BTF\n";
+  absl::Status s = LoadAsFile("script.sh", std::vector<uint8_t>(text.begin(), text.end()));
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("script.sh"),
+                                 HasSubstr("neither raw BTF (magic 0xeb9f) nor an ELF")));
+}
+
+TEST(BadInputTest, ElfWithoutBtf) {
+  // A minimal ELF header with no sections.
+  std::vector<uint8_t> b(64, 0);
+  memcpy(b.data(), "\x7f" "ELF\x02\x01\x01", 7);
+  absl::Status s = LoadAsFile("nobtf.o", b);
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("nobtf.o"));
+}
+
+TEST(BadInputTest, StringOffsetPastTheSection) {
+  std::vector<uint8_t> b = ValidBtf();
+  struct btf_header* h = Header(b);
+  // The first type's name_off is the first word of the type section.
+  uint32_t* name_off = reinterpret_cast<uint32_t*>(b.data() + h->hdr_len + h->type_off);
+  *name_off = 991203;
+  absl::Status s = LoadAsFile("names.btf", b);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("names.btf"), HasSubstr("type 1"),
+                                 HasSubstr("string offset 991203")));
+}
+
+TEST(BadInputTest, TypeSectionLongerThanTheFile) {
+  std::vector<uint8_t> b = ValidBtf();
+  Header(b)->type_len += 4096;
+  absl::Status s = LoadAsFile("long.btf", b);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("long.btf"),
+                                 HasSubstr("type section ends at")));
+}
+
+TEST(BadInputTest, TypeSectionShorterThanItsTypes) {
+  // The header claims fewer type bytes than the types need: the last type
+  // record is cut off.
+  std::vector<uint8_t> b = ValidBtf();
+  Header(b)->type_len -= 6;
+  absl::Status s = LoadAsFile("cut.btf", b);
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("cut.btf"));
+}
+
+TEST(BadInputTest, StringSectionNotTerminated) {
+  std::vector<uint8_t> b = ValidBtf();
+  b.back() = 'x';
+  absl::Status s = LoadAsFile("unterminated.btf", b);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("unterminated.btf"),
+                                 HasSubstr("not NUL-terminated")));
+}
+
+TEST(BadInputTest, ReferenceOutOfRange) {
+  std::vector<uint8_t> b = ValidBtf();
+  struct btf_header* h = Header(b);
+  // The pointer (type 3) is the last type: its `type` field is the last word
+  // of the type section.
+  uint32_t* target = reinterpret_cast<uint32_t*>(
+      b.data() + h->hdr_len + h->type_off + h->type_len - 4);
+  *target = 77;
+  absl::Status s = LoadAsFile("dangling.btf", b);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("dangling.btf"), HasSubstr("type 3"),
+                                 HasSubstr("refers to type 77")));
+}
+
+TEST(BadInputTest, PointerLoop) {
+  std::vector<uint8_t> b = ValidBtf();
+  struct btf_header* h = Header(b);
+  uint32_t* target = reinterpret_cast<uint32_t*>(
+      b.data() + h->hdr_len + h->type_off + h->type_len - 4);
+  *target = 3;  // type 3 = pointer to itself
+  absl::Status s = LoadAsFile("loop.btf", b);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("loop.btf"), HasSubstr("loop")));
+}
+
+TEST(BadInputTest, StructContainingItself) {
+  struct btf* w = btf__new_empty();
+  int i = btf__add_int(w, "int", 4, BTF_INT_SIGNED);
+  int s = btf__add_struct(w, "self", 8);
+  btf__add_field(w, "a", i, 0, 0);
+  btf__add_field(w, "me", s, 32, 0);
+  uint32_t size;
+  const uint8_t* p = static_cast<const uint8_t*>(btf__raw_data(w, &size));
+  std::vector<uint8_t> b(p, p + size);
+  btf__free(w);
+  absl::Status st = LoadAsFile("self.btf", b);
+  EXPECT_THAT(st.message(), AllOf(HasSubstr("self.btf"), HasSubstr("loop")));
+}
+
+TEST(BadInputTest, MemberPastTheStruct) {
+  struct btf* w = btf__new_empty();
+  int i = btf__add_int(w, "int", 4, BTF_INT_SIGNED);
+  btf__add_struct(w, "small", 4);
+  btf__add_field(w, "a", i, 0, 0);
+  btf__add_field(w, "b", i, 32, 0);
+  uint32_t size;
+  const uint8_t* p = static_cast<const uint8_t*>(btf__raw_data(w, &size));
+  std::vector<uint8_t> b(p, p + size);
+  btf__free(w);
+  absl::Status s = LoadAsFile("overflow.btf", b);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("overflow.btf"),
+                                 HasSubstr("ends past the struct's size 4")));
+}
+
+TEST(BadInputTest, SplitBtfWithoutItsBase) {
+  absl::Status s = Btf::LoadFile("tests/data/mini_module.btf").status();
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("mini_module.btf"));
+}
+
+TEST(BadInputTest, EveryTruncationIsRejectedCleanly) {
+  // Every prefix of a valid file: an error or (never) a crash.
+  std::vector<uint8_t> b = ValidBtf();
+  for (size_t n = 1; n < b.size(); ++n) {
+    std::vector<uint8_t> prefix(b.begin(), b.begin() + n);
+    auto loaded = Btf::LoadBytes(prefix, "prefix");
+    EXPECT_FALSE(loaded.ok()) << "prefix of " << n << " bytes loaded";
+  }
+}
+
+}  // namespace
+}  // namespace btfreg

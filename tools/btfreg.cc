@@ -1,0 +1,61 @@
+// btfreg: the command-line face of the library.
+//
+//   btfreg info [--btf FILE] [--json]    what a BTF object holds
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "btf/btf.h"
+#include "tools/commands.h"
+
+namespace btfreg {
+
+namespace {
+std::string g_argv0;
+
+constexpr char kUsage[] =
+    "usage: btfreg COMMAND [options]\n\n"
+    "commands:\n"
+    "  info     what a BTF object holds: types by kind, bytes, largest structs\n\n"
+    "`btfreg COMMAND --help` describes each command's options.\n";
+}  // namespace
+
+std::string DefaultBtfPath(std::string* note) {
+  if (access(std::string(kVmlinuxPath).c_str(), R_OK) == 0) {
+    return std::string(kVmlinuxPath);
+  }
+  // The fixture ships in the runfiles of `bazel run`, whose working
+  // directory is the runfiles tree; a binary run by hand looks beside itself.
+  const std::string rel = "tests/data/mini_vmlinux.btf";
+  std::string path = rel;
+  if (access(path.c_str(), R_OK) != 0) {
+    path = absl::StrCat(g_argv0, ".runfiles/btfreg/", rel);
+  }
+  *note = absl::StrCat(kVmlinuxPath, " is not readable here; using the ",
+                       "bundled fixture ", rel);
+  return path;
+}
+
+int Fail(const absl::Status& status) {
+  fprintf(stderr, "btfreg: %s\n", status.ToString().c_str());
+  return 1;
+}
+
+}  // namespace btfreg
+
+int main(int argc, char** argv) {
+  btfreg::g_argv0 = argv[0];
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+    fputs(btfreg::kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string command = argv[1];
+  if (command == "info") return btfreg::InfoCommand(argc - 2, argv + 2);
+  fprintf(stderr, "btfreg: unknown command '%s'\n\n%s", command.c_str(),
+          btfreg::kUsage);
+  return 2;
+}

@@ -1,0 +1,114 @@
+// `btfreg info`: what a BTF object holds: types by kind, bytes, the largest
+// structs.
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "btf/btf.h"
+#include "tools/args.h"
+#include "tools/commands.h"
+#include "tools/json.h"
+
+namespace btfreg {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: btfreg info [--btf FILE] [--base FILE] [--top N] [--json]\n"
+    "  --btf FILE   BTF to describe (default: the running kernel's vmlinux,\n"
+    "               or the bundled fixture where /sys/kernel/btf is missing)\n"
+    "  --base FILE  FILE is split BTF (a module) on this base\n"
+    "  --top N      how many of the largest structs to list (default 10)\n"
+    "  --json       machine-readable output\n";
+
+std::string Mib(size_t bytes) {
+  return absl::StrFormat("%.2f MiB", bytes / 1048576.0);
+}
+
+}  // namespace
+
+int InfoCommand(int argc, char** argv) {
+  Args args(argc, argv);
+  std::string path = args.Value("--btf", "");
+  std::string base_path = args.Value("--base", "");
+  long top = args.Number("--top", 10);
+  bool json = args.Flag("--json");
+  if (args.Flag("--help")) {
+    fputs(kUsage, stdout);
+    return 0;
+  }
+  if (!args.Finish(kUsage)) return 2;
+
+  std::string note;
+  if (path.empty()) path = DefaultBtfPath(&note);
+  std::unique_ptr<Btf> base;
+  absl::StatusOr<std::unique_ptr<Btf>> loaded;
+  if (!base_path.empty()) {
+    auto b = Btf::LoadFile(base_path);
+    if (!b.ok()) return Fail(b.status());
+    base = std::move(*b);
+    loaded = Btf::LoadSplitFile(path, *base);
+  } else {
+    loaded = Btf::LoadFile(path);
+  }
+  if (!loaded.ok()) return Fail(loaded.status());
+  const Btf& btf = **loaded;
+
+  std::map<std::string, size_t> by_kind;
+  size_t named = 0;
+  std::vector<std::pair<uint32_t, uint32_t>> structs;  // size, id
+  for (uint32_t id = btf.start_id(); id < btf.type_count(); ++id) {
+    int kind = btf.kind(id);
+    ++by_kind[std::string(KindName(kind))];
+    if (!btf.type_name(id).empty()) ++named;
+    if (kind == BTF_KIND_STRUCT && !btf.type_name(id).empty()) {
+      structs.push_back({btf.raw_size(id), id});
+    }
+  }
+  std::sort(structs.begin(), structs.end(),
+            [](auto a, auto b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+  if (top < 0) top = 0;
+  if (structs.size() > static_cast<size_t>(top)) structs.resize(top);
+  BtfMemory mem = btf.Memory();
+  const uint32_t own = btf.type_count() - btf.start_id();
+
+  if (json) {
+    printf("{\"btf\": %s, \"types\": %u, \"named\": %zu, ",
+           JsonQuote(btf.name()).c_str(), own, named);
+    printf("\"raw_bytes\": %zu, \"libbpf_bytes\": %zu, \"index_bytes\": %zu, ",
+           mem.raw_bytes, mem.libbpf_bytes, mem.index_bytes);
+    printf("\"kinds\": {");
+    const char* sep = "";
+    for (const auto& [kind, n] : by_kind) {
+      printf("%s%s: %zu", sep, JsonQuote(kind).c_str(), n);
+      sep = ", ";
+    }
+    printf("}, \"largest_structs\": [");
+    sep = "";
+    for (auto [size, id] : structs) {
+      printf("%s{\"id\": %u, \"name\": %s, \"size\": %u}", sep, id,
+             JsonQuote(btf.type_name(id)).c_str(), size);
+      sep = ", ";
+    }
+    printf("]}\n");
+    return 0;
+  }
+  if (!note.empty()) fprintf(stderr, "btfreg: %s\n", note.c_str());
+  printf("BTF %s: %u types (%zu named), ids %u..%u\n", btf.name().c_str(), own,
+         named, btf.start_id(), btf.type_count() - 1);
+  printf("memory: %s raw BTF, %s libbpf offsets, %s name index\n\n",
+         Mib(mem.raw_bytes).c_str(), Mib(mem.libbpf_bytes).c_str(),
+         Mib(mem.index_bytes).c_str());
+  printf("%-12s %8s\n", "kind", "types");
+  for (const auto& [kind, n] : by_kind) printf("%-12s %8zu\n", kind.c_str(), n);
+  printf("\nlargest structs\n%8s  %s\n", "bytes", "name");
+  for (auto [size, id] : structs) {
+    printf("%8u  struct %s\n", size, std::string(btf.type_name(id)).c_str());
+  }
+  return 0;
+}
+
+}  // namespace btfreg
