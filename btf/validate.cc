@@ -4,6 +4,7 @@
 #include <linux/btf.h>
 
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -109,24 +110,34 @@ class TypeChecker {
   TypeChecker(const struct btf* btf, absl::string_view name)
       : btf_(btf), name_(name), count_(btf__type_cnt(btf)) {}
 
-  absl::Status CheckName(uint32_t id, uint32_t off, absl::string_view what) {
+  // `what` and `index` name the part of the type ("member", 3); they are
+  // formatted only on failure, as this runs for every member of vmlinux.
+  absl::Status CheckName(uint32_t id, uint32_t off, const char* what = "",
+                         int index = -1) {
     if (btf__str_by_offset(btf_, off) != nullptr) return absl::OkStatus();
-    return Bad(name_, absl::StrCat("type ", id, " ", what,
+    return Bad(name_, absl::StrCat("type ", id, Part(what, index),
                                    " names string offset ", off,
                                    ", past the end of the string section"));
   }
 
-  absl::Status CheckRef(uint32_t id, uint32_t to, absl::string_view what,
-                        bool void_ok) {
+  absl::Status CheckRef(uint32_t id, uint32_t to, bool void_ok,
+                        const char* what = "", int index = -1) {
     if (to < count_ && (void_ok || to != 0)) return absl::OkStatus();
-    return Bad(name_, absl::StrCat("type ", id, " ", what, " refers to type ",
-                                   to, to == 0 ? " (void)" : "",
+    return Bad(name_, absl::StrCat("type ", id, Part(what, index),
+                                   " refers to type ", to,
+                                   to == 0 ? " (void)" : "",
                                    ", but the types end at ", count_ - 1));
+  }
+
+  static std::string Part(const char* what, int index) {
+    if (*what == '\0') return "";
+    return index < 0 ? absl::StrCat(" ", what)
+                     : absl::StrCat(" ", what, " ", index);
   }
 
   absl::Status CheckType(uint32_t id) {
     const struct btf_type* t = btf__type_by_id(btf_, id);
-    absl::Status s = CheckName(id, t->name_off, "");
+    absl::Status s = CheckName(id, t->name_off);
     if (!s.ok()) return s;
     switch (btf_kind(t)) {
       case BTF_KIND_INT: {
@@ -147,12 +158,12 @@ class TypeChecker {
       case BTF_KIND_RESTRICT:
       case BTF_KIND_TYPEDEF:
       case BTF_KIND_TYPE_TAG:
-        return CheckRef(id, t->type, "", /*void_ok=*/true);
+        return CheckRef(id, t->type, true);
       case BTF_KIND_VAR:
       case BTF_KIND_DECL_TAG:
-        return CheckRef(id, t->type, "", /*void_ok=*/false);
+        return CheckRef(id, t->type, false);
       case BTF_KIND_FUNC:
-        s = CheckRef(id, t->type, "", /*void_ok=*/false);
+        s = CheckRef(id, t->type, false);
         if (s.ok() && !btf_is_func_proto(btf__type_by_id(btf_, t->type))) {
           return Bad(name_, absl::StrCat("type ", id, " (FUNC) refers to type ",
                                          t->type, ", not a FUNC_PROTO"));
@@ -160,48 +171,48 @@ class TypeChecker {
         return s;
       case BTF_KIND_ARRAY: {
         const struct btf_array* a = btf_array(t);
-        s = CheckRef(id, a->type, "element", /*void_ok=*/false);
-        if (s.ok()) s = CheckRef(id, a->index_type, "index", false);
+        s = CheckRef(id, a->type, false, "element");
+        if (s.ok()) s = CheckRef(id, a->index_type, false, "index");
         return s;
       }
       case BTF_KIND_STRUCT:
       case BTF_KIND_UNION: {
         const struct btf_member* m = btf_members(t);
         for (uint32_t i = 0; i < btf_vlen(t) && s.ok(); ++i) {
-          s = CheckName(id, m[i].name_off, absl::StrCat("member ", i));
-          if (s.ok()) s = CheckRef(id, m[i].type, absl::StrCat("member ", i), false);
+          s = CheckName(id, m[i].name_off, "member", i);
+          if (s.ok()) s = CheckRef(id, m[i].type, false, "member", i);
         }
         return s;
       }
       case BTF_KIND_ENUM: {
         const struct btf_enum* e = btf_enum(t);
         for (uint32_t i = 0; i < btf_vlen(t) && s.ok(); ++i) {
-          s = CheckName(id, e[i].name_off, absl::StrCat("enumerator ", i));
+          s = CheckName(id, e[i].name_off, "enumerator", i);
         }
         return s;
       }
       case BTF_KIND_ENUM64: {
         const struct btf_enum64* e = btf_enum64(t);
         for (uint32_t i = 0; i < btf_vlen(t) && s.ok(); ++i) {
-          s = CheckName(id, e[i].name_off, absl::StrCat("enumerator ", i));
+          s = CheckName(id, e[i].name_off, "enumerator", i);
         }
         return s;
       }
       case BTF_KIND_FUNC_PROTO: {
-        s = CheckRef(id, t->type, "return", /*void_ok=*/true);
+        s = CheckRef(id, t->type, true, "return");
         const struct btf_param* p = btf_params(t);
         for (uint32_t i = 0; i < btf_vlen(t) && s.ok(); ++i) {
-          s = CheckName(id, p[i].name_off, absl::StrCat("parameter ", i));
+          s = CheckName(id, p[i].name_off, "parameter", i);
           // void as the last parameter spells "...".
           bool last = i + 1 == btf_vlen(t);
-          if (s.ok()) s = CheckRef(id, p[i].type, absl::StrCat("parameter ", i), last);
+          if (s.ok()) s = CheckRef(id, p[i].type, last, "parameter", i);
         }
         return s;
       }
       case BTF_KIND_DATASEC: {
         const struct btf_var_secinfo* v = btf_var_secinfos(t);
         for (uint32_t i = 0; i < btf_vlen(t) && s.ok(); ++i) {
-          s = CheckRef(id, v[i].type, absl::StrCat("variable ", i), false);
+          s = CheckRef(id, v[i].type, false, "variable", i);
           // An object file's DATASEC has size 0 until a loader lays the
           // section out (libbpf fills it in from the ELF section).
           if (s.ok() && t->size != 0 &&

@@ -1,0 +1,126 @@
+// registry/btf_ref.h: BtfRef, an owning reference to a registered Btf.
+//
+// The kernel counterpart is a `struct btf *` on which btf_get() was called:
+// copying a BtfRef takes a reference, destroying it drops one (btf_put), and
+// moving it is free. While any BtfRef (or pin) exists, `get()` stays valid,
+// whatever happens to the module the BTF came from: ModuleGoing only
+// unpublishes it. The object is freed when the last reference is gone AND an
+// RCU grace period has passed, so that a lock-free reader that found the
+// object just before it went can still read it safely.
+//
+//   btfreg::BtfRef mod = registry.TryGetModule("nf_tables").value();
+//   const btfreg::Btf* btf = mod.get();   // valid while `mod` lives
+//
+// Thread safety: a BtfRef is a value; distinct BtfRefs to one object may be
+// copied and destroyed concurrently from any threads. One BtfRef object is
+// not to be mutated by two threads at once (like std::shared_ptr).
+//
+// A BtfRef may outlive the Registry that produced it: the object does not
+// point back into the registry.
+
+#ifndef BTFREG_REGISTRY_BTF_REF_H_
+#define BTFREG_REGISTRY_BTF_REF_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "btf/btf.h"
+#include "registry/rcu.h"
+
+namespace btfreg {
+
+class BtfRef;
+class Registry;
+
+namespace internal {
+
+// Counters shared by a registry and the objects it created, so that an
+// object freed after its registry is gone still has somewhere to count.
+struct Counters {
+  std::atomic<int64_t> going_referenced{0};  // went, references remain
+  std::atomic<int64_t> awaiting_grace{0};    // no references, not yet freed
+  std::atomic<int64_t> freed{0};
+  std::atomic<int64_t> bytes{0};             // Btf memory of unfreed objects
+};
+
+// One registered BTF object. Allocated by the Registry, freed by the last
+// reference's release after a grace period.
+struct BtfObject {
+  // INVARIANT: refcnt > 0 while the object is published; once it reaches 0
+  // it never rises again (lookups use increment-if-not-zero).
+  std::atomic<int32_t> refcnt{1};
+  // Module pins (the kernel's try_module_get on a btf_mod_pair): while
+  // non-zero, ModuleGoing is refused.
+  std::atomic<int32_t> pins{0};
+  // Set under the registry lock just before the id is unpublished.
+  std::atomic<bool> going{false};
+
+  uint32_t id = 0;          // registry id; never changes
+  std::string name;         // "vmlinux" or the module's name
+  bool is_module = false;
+  uint64_t kernel_id = 0;   // the kernel's BTF id, 0 if not from the kernel
+  std::unique_ptr<const Btf> btf;
+  // A module's BTF is split on the base: the base lives as long as it does.
+  std::unique_ptr<BtfRef> base;
+  std::shared_ptr<Counters> counters;
+  rcu::Callback rcu;
+};
+
+// Drops one reference; the last one queues the free after a grace period.
+void Put(BtfObject* obj);
+
+}  // namespace internal
+
+class BtfRef {
+ public:
+  BtfRef() = default;
+  BtfRef(const BtfRef& other) : obj_(other.obj_) {
+    if (obj_ != nullptr) obj_->refcnt.fetch_add(1, std::memory_order_relaxed);
+  }
+  BtfRef(BtfRef&& other) noexcept : obj_(other.obj_) { other.obj_ = nullptr; }
+  BtfRef& operator=(BtfRef other) noexcept {
+    std::swap(obj_, other.obj_);
+    return *this;
+  }
+  ~BtfRef() { reset(); }
+
+  // Drops the reference (if any); this BtfRef becomes empty.
+  void reset() {
+    if (obj_ != nullptr) internal::Put(obj_);
+    obj_ = nullptr;
+  }
+
+  explicit operator bool() const { return obj_ != nullptr; }
+  // The object, valid while this reference lives. nullptr when empty.
+  const Btf* get() const { return obj_ ? obj_->btf.get() : nullptr; }
+  const Btf& operator*() const { return *obj_->btf; }
+  const Btf* operator->() const { return obj_->btf.get(); }
+
+  // REQUIRES for the accessors below: non-empty.
+  // The registry id the object was published under (unchanged after going).
+  uint32_t id() const { return obj_->id; }
+  const std::string& name() const { return obj_->name; }
+  bool is_module() const { return obj_->is_module; }
+  uint64_t kernel_id() const { return obj_->kernel_id; }
+  // True once ModuleGoing unpublished the object.
+  bool going() const { return obj_->going.load(std::memory_order_acquire); }
+
+  friend bool operator==(const BtfRef& a, const BtfRef& b) {
+    return a.obj_ == b.obj_;
+  }
+  friend bool operator!=(const BtfRef& a, const BtfRef& b) { return !(a == b); }
+
+ private:
+  friend class Registry;
+  friend class ModulePin;
+  // Adopts a reference the caller already holds on `obj`.
+  explicit BtfRef(internal::BtfObject* obj) : obj_(obj) {}
+
+  internal::BtfObject* obj_ = nullptr;
+};
+
+}  // namespace btfreg
+
+#endif  // BTFREG_REGISTRY_BTF_REF_H_

@@ -1,0 +1,99 @@
+// registry/rcu.h: the kernel's read-side model in user space, from liburcu.
+//
+// Readers bracket their use of published pointers with a read section;
+// writers unpublish a pointer and free what it pointed to only after a grace
+// period, when no read section that could have seen it is still running.
+//
+//   {
+//     rcu::ReadSection rs;                        // rcu_read_lock()
+//     const Object* o = table.load(std::memory_order_acquire);
+//     Use(*o);                                    // cannot be freed here
+//   }                                             // rcu_read_unlock()
+//   table.store(nullptr, std::memory_order_release);
+//   rcu::CallAfterGracePeriod(&o->rcu, FreeObject, o);  // batched, like call_rcu
+//
+// Flavour: urcu-memb, read side inlined (_LGPL_SOURCE): a read section writes
+// only this thread's own counter, so lookups share no cache line. Threads
+// register themselves on first use and unregister when they exit.
+//
+// Sanitizers: liburcu is not built with TSan, so its ordering is invisible to
+// it. Pointers are published with std::atomic release/acquire, and every read
+// section ends with a TSan release on one domain object that each grace
+// period (and each deferred callback) acquires: TSan then sees that a free
+// after a grace period happens after the reads it waited for.
+
+#ifndef BTFREG_REGISTRY_RCU_H_
+#define BTFREG_REGISTRY_RCU_H_
+
+#ifndef _LGPL_SOURCE
+#define _LGPL_SOURCE
+#endif
+#include <urcu/urcu-memb.h>
+
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#define BTFREG_TSAN 1
+#endif
+
+namespace btfreg {
+namespace rcu {
+
+namespace internal {
+extern thread_local bool t_registered;
+// Registers the calling thread with liburcu, and unregisters it at exit.
+void RegisterSlow();
+// What TSan synchronizes on (see the file comment).
+extern char g_domain;
+}  // namespace internal
+
+// Idempotent; every function here calls it.
+inline void EnsureRegistered() {
+  if (__builtin_expect(!internal::t_registered, 0)) internal::RegisterSlow();
+}
+
+inline void ReadLock() {
+  EnsureRegistered();
+  urcu_memb_read_lock();
+}
+
+inline void ReadUnlock() {
+#ifdef BTFREG_TSAN
+  __tsan_release(&internal::g_domain);
+#endif
+  urcu_memb_read_unlock();
+}
+
+// RAII read section. Nestable. Do not block in it for long: writers' grace
+// periods wait for it.
+class ReadSection {
+ public:
+  ReadSection() { ReadLock(); }
+  ~ReadSection() { ReadUnlock(); }
+  ReadSection(const ReadSection&) = delete;
+  ReadSection& operator=(const ReadSection&) = delete;
+};
+
+// A deferred callback, embedded in the object it frees.
+struct Callback {
+  struct rcu_head head;
+  void (*fn)(void* arg);
+  void* arg;
+};
+
+// Runs `fn(arg)` on liburcu's callback thread after a grace period.
+// Callbacks are batched: many frees share one grace period.
+// REQUIRES: `cb` stays allocated until fn runs (typically `arg` owns it).
+void CallAfterGracePeriod(Callback* cb, void (*fn)(void*), void* arg);
+
+// Waits for a grace period. REQUIRES: not inside a read section.
+void Synchronize();
+
+// Waits until every callback queued so far has run. REQUIRES: not inside a
+// read section nor a callback. Tests and shutdown use it so that nothing is
+// left for leak checkers.
+void Barrier();
+
+}  // namespace rcu
+}  // namespace btfreg
+
+#endif  // BTFREG_REGISTRY_RCU_H_

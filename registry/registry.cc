@@ -1,0 +1,442 @@
+#include "registry/registry.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace btfreg {
+
+// The id table: slot `id & mask` holds the object published under `id`.
+// Replaced (not resized in place) when it grows; the old one is freed after
+// a grace period, as readers may still be indexing it.
+struct Registry::Table {
+  explicit Table(uint32_t size)
+      : mask(size - 1), slots(new std::atomic<internal::BtfObject*>[size]) {
+    for (uint32_t i = 0; i < size; ++i) slots[i].store(nullptr);
+  }
+  uint32_t size() const { return mask + 1; }
+
+  const uint32_t mask;
+  std::unique_ptr<std::atomic<internal::BtfObject*>[]> slots;
+  rcu::Callback rcu;
+};
+
+namespace internal {
+
+namespace {
+void FreeObject(void* arg) {
+  BtfObject* obj = static_cast<BtfObject*>(arg);
+  std::shared_ptr<Counters> counters = std::move(obj->counters);
+  counters->bytes.fetch_sub(obj->btf->Memory().total());
+  // Dropping obj->base here may queue the base's own free.
+  delete obj;
+  counters->awaiting_grace.fetch_sub(1);
+  counters->freed.fetch_add(1);
+}
+}  // namespace
+
+void Put(BtfObject* obj) {
+  if (obj->refcnt.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  // The last reference: nobody can take a new one (lookups increment only
+  // if not zero), but a reader may still be looking at the object.
+  if (obj->going.load(std::memory_order_acquire)) {
+    obj->counters->going_referenced.fetch_sub(1);
+  }
+  obj->counters->awaiting_grace.fetch_add(1);
+  rcu::CallAfterGracePeriod(&obj->rcu, FreeObject, obj);
+}
+
+}  // namespace internal
+
+namespace {
+
+bool IncrementIfNotZero(std::atomic<int32_t>& count) {
+  int32_t n = count.load(std::memory_order_relaxed);
+  while (n != 0) {
+    if (count.compare_exchange_weak(n, n + 1, std::memory_order_acquire,
+                                    std::memory_order_relaxed)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+ModulePin& ModulePin::operator=(ModulePin&& other) noexcept {
+  if (this != &other) {
+    Release();
+    ref_ = std::move(other.ref_);
+  }
+  return *this;
+}
+
+void ModulePin::Release() {
+  if (!ref_) return;
+  ref_.obj_->pins.fetch_sub(1, std::memory_order_release);
+  ref_.reset();
+}
+
+Registry::Registry()
+    : table_(new Table(16)),
+      counters_(std::make_shared<internal::Counters>()) {}
+
+Registry::~Registry() {
+  std::vector<BtfRef> dropped;
+  {
+    MutexLock l(mu_);
+    Table* t = table_.load(std::memory_order_relaxed);
+    for (uint32_t i = 0; i < t->size(); ++i) {
+      internal::BtfObject* obj = t->slots[i].exchange(nullptr);
+      if (obj == nullptr) continue;
+      obj->going.store(true);
+      counters_->going_referenced.fetch_add(1);
+      dropped.push_back(BtfRef(obj));  // adopts the registry's reference
+    }
+    by_name_.clear();
+    base_ = nullptr;
+  }
+  dropped.clear();
+  // No thread uses the registry any more (REQUIRES), so the table can go now.
+  delete table_.load();
+  rcu::Barrier();
+}
+
+BtfRef Registry::PublishLocked(std::unique_ptr<const Btf> btf,
+                               absl::string_view name, bool is_module) {
+  if ((published_ + 1) * 2 > table_.load(std::memory_order_relaxed)->size()) {
+    GrowLocked();
+  }
+  auto* obj = new internal::BtfObject;
+  obj->refcnt.store(2);  // the registry's and the caller's
+  obj->id = AllocateIdLocked();
+  obj->name = std::string(name);
+  obj->is_module = is_module;
+  obj->counters = counters_;
+  counters_->bytes.fetch_add(btf->Memory().total());
+  obj->btf = std::move(btf);
+  if (is_module) {
+    base_->refcnt.fetch_add(1);
+    obj->base = std::make_unique<BtfRef>(BtfRef(base_));
+  }
+  Table* t = table_.load(std::memory_order_relaxed);
+  // Release: a reader that sees the pointer sees the initialized object.
+  t->slots[obj->id & t->mask].store(obj, std::memory_order_release);
+  ++published_;
+  ++loads_;
+  pending_events_.push_back(
+      RegistryEvent{RegistryEvent::kLoaded, obj->id, obj->name, BtfRef()});
+  obj->refcnt.fetch_add(1);
+  pending_events_.back().ref = BtfRef(obj);
+  return BtfRef(obj);
+}
+
+uint32_t Registry::AllocateIdLocked() {
+  Table* t = table_.load(std::memory_order_relaxed);
+  // The table is at most half full, so a free slot is near.
+  for (;;) {
+    uint32_t id = next_id_;
+    next_id_ = id == kMaxId ? 1 : id + 1;
+    if (t->slots[id & t->mask].load(std::memory_order_relaxed) == nullptr) {
+      return id;
+    }
+  }
+}
+
+void Registry::GrowLocked() {
+  Table* old = table_.load(std::memory_order_relaxed);
+  Table* grown = new Table(old->size() * 2);
+  // Distinct slots modulo the old size stay distinct modulo the new one.
+  for (uint32_t i = 0; i < old->size(); ++i) {
+    internal::BtfObject* obj = old->slots[i].load(std::memory_order_relaxed);
+    if (obj != nullptr) {
+      grown->slots[obj->id & grown->mask].store(obj, std::memory_order_relaxed);
+    }
+  }
+  table_.store(grown, std::memory_order_release);
+  rcu::CallAfterGracePeriod(&old->rcu, FreeTable, old);
+}
+
+void Registry::FreeTable(void* table) { delete static_cast<Table*>(table); }
+
+const internal::BtfObject* Registry::Lookup(uint32_t id) const {
+  const Table* t = table_.load(std::memory_order_acquire);
+  const internal::BtfObject* obj =
+      t->slots[id & t->mask].load(std::memory_order_acquire);
+  if (obj == nullptr || obj->id != id ||
+      obj->going.load(std::memory_order_acquire)) {
+    return nullptr;
+  }
+  return obj;
+}
+
+BtfRef Registry::GetById(uint32_t id) const {
+  internal::BtfObject* found = nullptr;
+  {
+    rcu::ReadSection rs;
+    auto* obj = const_cast<internal::BtfObject*>(Lookup(id));
+    if (obj != nullptr && IncrementIfNotZero(obj->refcnt)) found = obj;
+  }
+  BtfRef ref(found);
+  // Went between the lookup and the increment: it is not ours to return.
+  if (ref && ref.going()) ref.reset();
+  return ref;
+}
+
+absl::StatusOr<BtfRef> Registry::RegisterBase(absl::string_view path) {
+  auto btf = Btf::LoadVmlinux(path);
+  if (!btf.ok()) return btf.status();
+  return RegisterBase(std::move(*btf));
+}
+
+absl::StatusOr<BtfRef> Registry::RegisterBase(std::unique_ptr<const Btf> btf) {
+  BtfRef ref;
+  {
+    MutexLock l(mu_);
+    if (base_ != nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "registry already has a base (", base_->name, ", id ", base_->id,
+          ")"));
+    }
+    if (btf->base() != nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(btf->name(), ": split BTF cannot be the base"));
+    }
+    ref = PublishLocked(std::move(btf), "vmlinux", /*is_module=*/false);
+    base_ = ref.obj_;
+    by_name_["vmlinux"] = Entry{base_, ModuleState::kLive};
+  }
+  DrainEvents();
+  return ref;
+}
+
+BtfRef Registry::base() const {
+  MutexLock l(mu_);
+  if (base_ == nullptr) return BtfRef();
+  base_->refcnt.fetch_add(1);
+  return BtfRef(base_);
+}
+
+absl::StatusOr<BtfRef> Registry::ModuleComing(
+    absl::string_view name, absl::Span<const uint8_t> split_btf) {
+  // Parse outside the lock; the base cannot go while `base` is held.
+  BtfRef base = this->base();
+  if (!base) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "module ", name, ": the registry has no base BTF to split it on"));
+  }
+  auto btf = Btf::LoadSplitBytes(split_btf, absl::StrCat("module ", name),
+                                 *base);
+  if (!btf.ok()) return btf.status();
+  BtfRef ref;
+  {
+    MutexLock l(mu_);
+    if (by_name_.contains(name)) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("module ", name, " is already registered"));
+    }
+    ref = PublishLocked(std::move(*btf), name, /*is_module=*/true);
+    by_name_[std::string(name)] = Entry{ref.obj_, ModuleState::kComing};
+  }
+  DrainEvents();
+  return ref;
+}
+
+absl::StatusOr<BtfRef> Registry::ModuleComingFromFile(absl::string_view name,
+                                                      absl::string_view path) {
+  BtfRef base = this->base();
+  if (!base) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "module ", name, ": the registry has no base BTF to split it on"));
+  }
+  auto btf = Btf::LoadSplitFile(path, *base);
+  if (!btf.ok()) {
+    return absl::Status(btf.status().code(),
+                        absl::StrCat("module ", name, ": ",
+                                     btf.status().message()));
+  }
+  BtfRef ref;
+  {
+    MutexLock l(mu_);
+    if (by_name_.contains(name)) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("module ", name, " is already registered"));
+    }
+    ref = PublishLocked(std::move(*btf), name, /*is_module=*/true);
+    by_name_[std::string(name)] = Entry{ref.obj_, ModuleState::kComing};
+  }
+  DrainEvents();
+  return ref;
+}
+
+absl::Status Registry::ModuleLive(absl::string_view name) {
+  {
+    MutexLock l(mu_);
+    auto it = by_name_.find(name);
+    if (it == by_name_.end() || !it->second.obj->is_module) {
+      return absl::NotFoundError(
+          absl::StrCat("module ", name, " is not coming (never registered?)"));
+    }
+    if (it->second.state == ModuleState::kLive) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("module ", name, " is already live"));
+    }
+    it->second.state = ModuleState::kLive;
+    internal::BtfObject* obj = it->second.obj;
+    obj->refcnt.fetch_add(1);
+    pending_events_.push_back(
+        RegistryEvent{RegistryEvent::kLive, obj->id, obj->name, BtfRef(obj)});
+  }
+  DrainEvents();
+  return absl::OkStatus();
+}
+
+absl::Status Registry::ModuleGoing(absl::string_view name) {
+  BtfRef dropped;  // destroyed after the lock is released
+  {
+    MutexLock l(mu_);
+    auto it = by_name_.find(name);
+    if (it == by_name_.end() || !it->second.obj->is_module) {
+      return absl::NotFoundError(
+          absl::StrCat("module ", name, " is not loaded (already gone?)"));
+    }
+    internal::BtfObject* obj = it->second.obj;
+    int32_t pins = obj->pins.load(std::memory_order_acquire);
+    if (pins != 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "module ", name, " is pinned by ", pins,
+          " program(s) and cannot go (the kernel's rmmod fails with EBUSY)"));
+    }
+    obj->going.store(true, std::memory_order_release);
+    Table* t = table_.load(std::memory_order_relaxed);
+    t->slots[obj->id & t->mask].store(nullptr, std::memory_order_release);
+    --published_;
+    ++unloads_;
+    by_name_.erase(it);
+    // Counted as going until its last reference (perhaps `dropped`) goes.
+    counters_->going_referenced.fetch_add(1);
+    dropped = BtfRef(obj);  // adopts the registry's reference
+    pending_events_.push_back(
+        RegistryEvent{RegistryEvent::kGoing, obj->id, obj->name, BtfRef()});
+  }
+  DrainEvents();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<BtfRef> Registry::TryGetModule(absl::string_view name) const {
+  MutexLock l(mu_);
+  auto it = by_name_.find(name);
+  if (it == by_name_.end() || !it->second.obj->is_module) {
+    return absl::NotFoundError(absl::StrCat("module ", name, " is not loaded"));
+  }
+  if (it->second.state != ModuleState::kLive) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("module ", name, " is still coming, not live"));
+  }
+  it->second.obj->refcnt.fetch_add(1);
+  return BtfRef(it->second.obj);
+}
+
+absl::StatusOr<ModulePin> Registry::TryPinModule(absl::string_view name) {
+  // Pinned under mu_, so that ModuleGoing either sees the pin or has already
+  // removed the module.
+  MutexLock l(mu_);
+  auto it = by_name_.find(name);
+  if (it == by_name_.end() || !it->second.obj->is_module) {
+    return absl::NotFoundError(absl::StrCat("module ", name, " is not loaded"));
+  }
+  if (it->second.state != ModuleState::kLive) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("module ", name, " is still coming, not live"));
+  }
+  it->second.obj->refcnt.fetch_add(1);
+  it->second.obj->pins.fetch_add(1, std::memory_order_acq_rel);
+  return ModulePin(BtfRef(it->second.obj));
+}
+
+BtfRef Registry::GetByName(absl::string_view name) const {
+  MutexLock l(mu_);
+  auto it = by_name_.find(name);
+  if (it == by_name_.end()) return BtfRef();
+  it->second.obj->refcnt.fetch_add(1);
+  return BtfRef(it->second.obj);
+}
+
+std::vector<BtfRef> Registry::Snapshot() const {
+  std::vector<BtfRef> out;
+  MutexLock l(mu_);
+  out.reserve(published_);
+  for (const auto& [name, entry] : by_name_) {
+    entry.obj->refcnt.fetch_add(1);
+    out.push_back(BtfRef(entry.obj));
+  }
+  std::sort(out.begin(), out.end(), [](const BtfRef& a, const BtfRef& b) {
+    if (a.is_module() != b.is_module()) return !a.is_module();
+    return a.id() < b.id();
+  });
+  return out;
+}
+
+int Registry::AddObserver(Observer fn) {
+  MutexLock n(notify_mu_);
+  int handle = next_observer_++;
+  observers_.emplace_back(handle, std::move(fn));
+  return handle;
+}
+
+void Registry::RemoveObserver(int handle) {
+  MutexLock n(notify_mu_);
+  for (auto it = observers_.begin(); it != observers_.end(); ++it) {
+    if (it->first == handle) {
+      observers_.erase(it);
+      return;
+    }
+  }
+}
+
+void Registry::DrainEvents() {
+  // Delivered events hold references; they are released once no registry
+  // lock is held.
+  std::vector<RegistryEvent> delivered;
+  {
+    MutexLock n(notify_mu_);
+    for (;;) {
+      std::vector<RegistryEvent> batch;
+      {
+        MutexLock l(mu_);
+        batch.swap(pending_events_);
+      }
+      if (batch.empty()) break;
+      for (const RegistryEvent& e : batch) {
+        for (const auto& [handle, fn] : observers_) fn(e);
+      }
+      for (RegistryEvent& e : batch) delivered.push_back(std::move(e));
+    }
+  }
+}
+
+RegistryStats Registry::Stats() const {
+  RegistryStats s;
+  MutexLock l(mu_);
+  s.live_objects = static_cast<int64_t>(published_);
+  for (const auto& [name, entry] : by_name_) {
+    if (!entry.obj->is_module) continue;
+    if (entry.state == ModuleState::kComing) ++s.modules_coming;
+    if (entry.state == ModuleState::kLive) ++s.modules_live;
+  }
+  s.going_referenced = counters_->going_referenced.load();
+  s.awaiting_grace = counters_->awaiting_grace.load();
+  s.loads = loads_;
+  s.unloads = unloads_;
+  s.bytes = counters_->bytes.load();
+  return s;
+}
+
+void Registry::SetNextIdForTesting(uint32_t next) {
+  MutexLock l(mu_);
+  next_id_ = next;
+}
+
+}  // namespace btfreg

@@ -1,0 +1,233 @@
+// registry/registry.h: a refcounted registry of BTF objects.
+//
+// The user-space counterpart of the kernel's btf_idr, btf_get()/btf_put()
+// and its module notifier (kernel/bpf/btf.c). It holds one base object
+// (vmlinux) and any number of modules, whose split BTF sits on the base. Each
+// published object has an id; lookups by id are lock-free.
+//
+//   btfreg::Registry registry;
+//   registry.RegisterBase(btfreg::kVmlinuxPath).IgnoreError();
+//   registry.ModuleComing("nf_tables", "/sys/kernel/btf/nf_tables");
+//   registry.ModuleLive("nf_tables");
+//   btfreg::BtfRef mod = *registry.TryGetModule("nf_tables");
+//   registry.ModuleGoing("nf_tables");  // unpublished now; `mod` still valid
+//
+// Internally synchronized: every method may be called from any thread.
+// Writers (RegisterBase, ModuleComing/Live/Going, pins) serialize on a
+// mutex; they parse BTF before taking it. Readers (GetById, WithBtf, Find)
+// take no lock and write no shared cache line except the reference count of
+// the object they return (WithBtf and Find write nothing shared at all).
+//
+// Lifetime, as LevelDB's Cache: ModuleGoing removes the name and the id at
+// once (a GetById after it finds nothing, even while references remain), and
+// drops the registry's reference. The underlying object is kept around until
+// all existing references to it have been released and an RCU grace period
+// has passed. Never is the last reference dropped while the registry lock is
+// held, so releasing a BtfRef anywhere (an observer included) cannot
+// deadlock.
+//
+// Ids: allocated cyclically from 1 upward, never 0, and not reused until the
+// 31-bit id space wraps, so a stale id finds nothing rather than another
+// object. Id `i` lives in slot `i & mask` of a power-of-two table that
+// doubles when half full, so a lookup is one array index plus an id check.
+
+#ifndef BTFREG_REGISTRY_REGISTRY_H_
+#define BTFREG_REGISTRY_REGISTRY_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "btf/btf.h"
+#include "registry/btf_ref.h"
+#include "registry/rcu.h"
+#include "sync/mutex.h"
+
+namespace btfreg {
+
+// The kernel's module states, as its notifier sees them.
+enum class ModuleState { kComing, kLive };
+
+// A module pin: while it lives, ModuleGoing on the module is refused (the
+// kernel's try_module_get / module_put held through a program's btf_mod_pair,
+// which makes rmmod fail with EBUSY). It also holds a BtfRef.
+class ModulePin {
+ public:
+  ModulePin() = default;
+  ModulePin(ModulePin&& other) noexcept = default;
+  ModulePin& operator=(ModulePin&& other) noexcept;
+  ModulePin(const ModulePin&) = delete;
+  ModulePin& operator=(const ModulePin&) = delete;
+  ~ModulePin() { Release(); }
+
+  const BtfRef& ref() const { return ref_; }
+  explicit operator bool() const { return static_cast<bool>(ref_); }
+  // Unpins (the BtfRef is dropped too).
+  void Release();
+
+ private:
+  friend class Registry;
+  explicit ModulePin(BtfRef ref) : ref_(std::move(ref)) {}
+  BtfRef ref_;
+};
+
+struct RegistryStats {
+  int64_t live_objects = 0;      // published: base + modules
+  int64_t modules_coming = 0;
+  int64_t modules_live = 0;
+  int64_t going_referenced = 0;  // unpublished, references remain
+  int64_t awaiting_grace = 0;    // unreferenced, freed after a grace period
+  int64_t loads = 0;             // objects ever published
+  int64_t unloads = 0;           // modules ever gone
+  int64_t bytes = 0;             // Btf memory of all unfreed objects
+};
+
+// What observers hear about, in the order it happened.
+struct RegistryEvent {
+  enum Kind { kLoaded, kLive, kGoing } kind;
+  uint32_t id;
+  std::string name;
+  // For kLoaded and kLive: a reference to the object. Empty for kGoing.
+  BtfRef ref;
+};
+
+class Registry {
+ public:
+  Registry();
+  // Unpublishes everything and drops the registry's references; objects that
+  // callers still reference live on until released. Waits for pending frees.
+  // REQUIRES: no other thread is using this registry.
+  ~Registry();
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  // Registers the base (vmlinux). FailedPrecondition if there already is one.
+  absl::StatusOr<BtfRef> RegisterBase(absl::string_view path)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<BtfRef> RegisterBase(std::unique_ptr<const Btf> btf)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // The base, or an empty BtfRef.
+  BtfRef base() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // A module is coming: parses its split BTF on the base and publishes it
+  // under a new id, in state kComing. Errors: no base (FailedPrecondition),
+  // a module of that name already registered (AlreadyExists), BTF that does
+  // not parse or does not fit the base (InvalidArgument, naming the module).
+  absl::StatusOr<BtfRef> ModuleComing(absl::string_view name,
+                                      absl::Span<const uint8_t> split_btf)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<BtfRef> ModuleComingFromFile(absl::string_view name,
+                                              absl::string_view path)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // kComing -> kLive. NotFound if unknown, FailedPrecondition if live.
+  absl::Status ModuleLive(absl::string_view name) ABSL_LOCKS_EXCLUDED(mu_);
+  // Unpublishes the module's id and name and drops the registry's reference
+  // (from kComing, too: a module whose init failed). NotFound if unknown
+  // (going twice); FailedPrecondition while pinned.
+  absl::Status ModuleGoing(absl::string_view name) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // A reference to a module only while it is LIVE (the kernel refuses
+  // COMING and GOING modules): NotFound or FailedPrecondition otherwise.
+  absl::StatusOr<BtfRef> TryGetModule(absl::string_view name) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Pins a LIVE module (see ModulePin); same errors as TryGetModule.
+  absl::StatusOr<ModulePin> TryPinModule(absl::string_view name)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Any published object by name ("vmlinux" is the base), in any state.
+  BtfRef GetByName(absl::string_view name) const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Lock-free: the object published under `id` with a new reference, or an
+  // empty BtfRef for an unknown, going or freed id (lookup plus
+  // increment-if-not-zero, as the kernel's btf_get_by_fd/btf_idr path).
+  BtfRef GetById(uint32_t id) const;
+
+  // Lock-free borrow: calls fn(const Btf&) inside a read section if `id` is
+  // published, and returns whether it did. Takes no reference; `fn` must not
+  // keep the Btf* past its return, nor block, nor call ModuleGoing.
+  template <typename Fn>
+  bool WithBtf(uint32_t id, Fn&& fn) const {
+    rcu::ReadSection rs;
+    const internal::BtfObject* obj = Lookup(id);
+    if (obj == nullptr) return false;
+    fn(*obj->btf);
+    return true;
+  }
+
+  // For batches of lookups: borrowed pointers valid until `rs` ends.
+  // nullptr for an unknown or going id.
+  const Btf* Find(uint32_t id, const rcu::ReadSection& rs) const {
+    (void)rs;
+    const internal::BtfObject* obj = Lookup(id);
+    return obj ? obj->btf.get() : nullptr;
+  }
+
+  // References to every published object, base first then by id.
+  std::vector<BtfRef> Snapshot() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Observers are called after each change, in the order of the changes, on
+  // a writer thread, without the registry lock (mu_) held; one observer call
+  // runs at a time. They may look objects up and release references.
+  // REQUIRES: they do not register, load, unload or pin (writers wait for
+  // observers). Returns a handle for RemoveObserver.
+  using Observer = std::function<void(const RegistryEvent&)>;
+  int AddObserver(Observer fn) ABSL_LOCKS_EXCLUDED(mu_, notify_mu_);
+  void RemoveObserver(int handle) ABSL_LOCKS_EXCLUDED(mu_, notify_mu_);
+
+  RegistryStats Stats() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The id that the next publication would try first (tests of id wrap).
+  // REQUIRES: 1 <= next < kMaxId.
+  void SetNextIdForTesting(uint32_t next) ABSL_LOCKS_EXCLUDED(mu_);
+  static constexpr uint32_t kMaxId = 0x7fffffff;  // as the kernel's INT_MAX
+
+ private:
+  struct Table;
+  struct Entry {
+    internal::BtfObject* obj;  // the registry's reference
+    ModuleState state;
+  };
+
+  // Lock-free lookup. REQUIRES: inside a read section.
+  const internal::BtfObject* Lookup(uint32_t id) const;
+
+  // Publishes under a new id; returns the caller's reference.
+  BtfRef PublishLocked(std::unique_ptr<const Btf> btf, absl::string_view name,
+                       bool is_module) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  uint32_t AllocateIdLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void GrowLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static void FreeTable(void* table);
+  // Delivers the queued events to the observers. Every writer calls it after
+  // releasing mu_; whoever holds notify_mu_ drains the queue, so events are
+  // delivered once and in order.
+  void DrainEvents() ABSL_LOCKS_EXCLUDED(mu_, notify_mu_);
+
+  // Held while observers run; taken before mu_.
+  Mutex notify_mu_;
+  mutable Mutex mu_ ABSL_ACQUIRED_AFTER(notify_mu_);
+  std::vector<RegistryEvent> pending_events_ ABSL_GUARDED_BY(mu_);
+
+  std::atomic<Table*> table_;  // written under mu_, read lock-free
+  size_t published_ ABSL_GUARDED_BY(mu_) = 0;
+  uint32_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  internal::BtfObject* base_ ABSL_GUARDED_BY(mu_) = nullptr;
+  absl::flat_hash_map<std::string, Entry> by_name_ ABSL_GUARDED_BY(mu_);
+  int64_t loads_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t unloads_ ABSL_GUARDED_BY(mu_) = 0;
+  std::shared_ptr<internal::Counters> counters_;
+
+  std::vector<std::pair<int, Observer>> observers_ ABSL_GUARDED_BY(notify_mu_);
+  int next_observer_ ABSL_GUARDED_BY(notify_mu_) = 1;
+};
+
+}  // namespace btfreg
+
+#endif  // BTFREG_REGISTRY_REGISTRY_H_
