@@ -108,16 +108,34 @@ absl::Status FindLoops(const struct btf* btf, uint32_t first, uint32_t end,
 class TypeChecker {
  public:
   TypeChecker(const struct btf* btf, absl::string_view name)
-      : btf_(btf), name_(name), count_(btf__type_cnt(btf)) {}
+      : btf_(btf),
+        base_(btf__base_btf(btf)),
+        name_(name),
+        count_(btf__type_cnt(btf)) {}
 
   // `what` and `index` name the part of the type ("member", 3); they are
   // formatted only on failure, as this runs for every member of vmlinux.
   absl::Status CheckName(uint32_t id, uint32_t off, const char* what = "",
                          int index = -1) {
-    if (btf__str_by_offset(btf_, off) != nullptr) return absl::OkStatus();
-    return Bad(name_, absl::StrCat("type ", id, Part(what, index),
-                                   " names string offset ", off,
-                                   ", past the end of the string section"));
+    const char* str = btf__str_by_offset(btf_, off);
+    if (str == nullptr) {
+      return Bad(name_, absl::StrCat("type ", id, Part(what, index),
+                                     " names string offset ", off,
+                                     ", past the end of the string section"));
+    }
+    // Split BTF names its base's strings by their start (pahole and libbpf
+    // dedup whole strings against the base). A name in the middle of a base
+    // string means the BTF was made on another base.
+    if (base_ != nullptr && off != 0 && btf__str_by_offset(base_, off) == str) {
+      const char* before = btf__str_by_offset(base_, off - 1);
+      if (before != nullptr && *before != '\0') {
+        return Bad(name_, absl::StrCat(
+            "does not fit its base: type ", id, Part(what, index),
+            " names base string offset ", off,
+            ", which is inside a string (split BTF made on another base?)"));
+      }
+    }
+    return absl::OkStatus();
   }
 
   absl::Status CheckRef(uint32_t id, uint32_t to, bool void_ok,
@@ -264,6 +282,7 @@ class TypeChecker {
 
  private:
   const struct btf* btf_;
+  const struct btf* base_;  // for split BTF, else nullptr
   absl::string_view name_;
   uint32_t count_;
 };

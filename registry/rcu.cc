@@ -31,6 +31,9 @@ void RegisterSlow() {
 
 namespace {
 void Trampoline(struct rcu_head* head) {
+  // liburcu registered its callback thread itself; a callback that drops a
+  // reference (a module's base) must not register it again.
+  internal::t_registered = true;
   Callback* cb = caa_container_of(head, Callback, head);
 #ifdef BTFREG_TSAN
   __tsan_acquire(&internal::g_domain);

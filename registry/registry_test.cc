@@ -1,0 +1,298 @@
+// Unit tests: one or more per contract line of registry.h.
+
+#include "registry/registry.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "registry/testing.h"
+
+namespace btfreg {
+namespace {
+
+using ::testing::HasSubstr;
+using testing_util::kBasePath;
+using testing_util::ModuleBytes;
+
+class RegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto base = registry_.RegisterBase(kBasePath);
+    ASSERT_TRUE(base.ok()) << base.status();
+    base_id_ = base->id();
+  }
+  BtfRef Load(const std::string& name, bool live = true) {
+    auto ref = registry_.ModuleComing(name, ModuleBytes(name));
+    EXPECT_TRUE(ref.ok()) << ref.status();
+    if (live) {
+      EXPECT_TRUE(registry_.ModuleLive(name).ok());
+    }
+    return ref.ok() ? *ref : BtfRef();
+  }
+  Registry registry_;
+  uint32_t base_id_ = 0;
+};
+
+TEST_F(RegistryTest, BaseIsRegisteredOnceWithIdOne) {
+  EXPECT_EQ(base_id_, 1u);
+  BtfRef base = registry_.base();
+  ASSERT_TRUE(base);
+  EXPECT_EQ(base.name(), "vmlinux");
+  EXPECT_FALSE(base.is_module());
+  EXPECT_NE(base->FindByName("task_struct", BTF_KIND_STRUCT), 0u);
+  auto again = registry_.RegisterBase(kBasePath);
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(registry_.GetByName("vmlinux"), base);
+}
+
+TEST(RegistryNoBaseTest, RegisterBaseFromBtfAndModulesNeedABase) {
+  Registry registry;
+  auto early = registry.ModuleComing("m", ModuleBytes("m"));
+  EXPECT_EQ(early.status().code(), absl::StatusCode::kFailedPrecondition);
+  auto btf = Btf::LoadFile(kBasePath);
+  ASSERT_TRUE(btf.ok());
+  auto base = registry.RegisterBase(std::move(*btf));
+  ASSERT_TRUE(base.ok());
+  EXPECT_TRUE(registry.ModuleComing("m", ModuleBytes("m")).ok());
+  auto missing = Registry().RegisterBase("/nonexistent/vmlinux");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(RegistryTest, ModuleComingPublishesSplitBtfUnderANewId) {
+  BtfRef mod = Load("nf_a", /*live=*/false);
+  ASSERT_TRUE(mod);
+  EXPECT_NE(mod.id(), 0u);
+  EXPECT_NE(mod.id(), base_id_);
+  EXPECT_TRUE(mod.is_module());
+  EXPECT_EQ(mod->base(), registry_.base().get());
+  uint32_t obj = mod->FindByName("nf_a_obj0", BTF_KIND_STRUCT);
+  ASSERT_GE(obj, mod->start_id());
+  // Its list_head is the base's.
+  auto list = mod->StructWalk(obj, 0, 8);
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_EQ(list->pointee_id, registry_.base()->FindByName("list_head", BTF_KIND_STRUCT));
+  BtfRef found = registry_.GetById(mod.id());
+  EXPECT_EQ(found, mod);
+}
+
+TEST_F(RegistryTest, ComingTwiceLiveBeforeComingLiveTwice) {
+  Load("dup", /*live=*/false);
+  auto twice = registry_.ModuleComing("dup", ModuleBytes("dup"));
+  EXPECT_EQ(twice.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(twice.status().message(), HasSubstr("dup"));
+  EXPECT_EQ(registry_.ModuleLive("never").code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(registry_.ModuleLive("dup").ok());
+  EXPECT_EQ(registry_.ModuleLive("dup").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(registry_.ModuleLive("vmlinux").code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(RegistryTest, BadModuleBtfIsRefusedAndNamedAndChangesNothing) {
+  RegistryStats before = registry_.Stats();
+  std::vector<uint8_t> bad = ModuleBytes("bad");
+  bad.resize(bad.size() / 2);
+  auto refused = registry_.ModuleComing("bad", bad);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(), HasSubstr("module bad"));
+  // Standalone BTF (a BPF object's) is not split BTF on this base.
+  auto standalone = registry_.ModuleComing(
+      "standalone", testing_util::ReadAll("tests/data/mini_prog.bpf.o"));
+  EXPECT_EQ(standalone.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(standalone.status().message(), HasSubstr("module standalone"));
+  RegistryStats after = registry_.Stats();
+  EXPECT_EQ(after.live_objects, before.live_objects);
+  EXPECT_EQ(after.loads, before.loads);
+  EXPECT_FALSE(registry_.GetByName("bad"));
+  EXPECT_TRUE(Load("good"));
+}
+
+TEST_F(RegistryTest, ModuleGoingUnpublishesAtOnceButReferencesStayValid) {
+  BtfRef mod = Load("going");
+  const uint32_t id = mod.id();
+  const Btf* btf = mod.get();
+  ASSERT_TRUE(registry_.ModuleGoing("going").ok());
+  EXPECT_FALSE(registry_.GetById(id));
+  EXPECT_FALSE(registry_.WithBtf(id, [](const Btf&) {}));
+  EXPECT_FALSE(registry_.GetByName("going"));
+  EXPECT_EQ(registry_.TryGetModule("going").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(mod.going());
+  // The object is intact for the holder.
+  EXPECT_EQ(mod.get(), btf);
+  EXPECT_NE(btf->FindByName("going_obj0", BTF_KIND_STRUCT), 0u);
+  RegistryStats s = registry_.Stats();
+  EXPECT_EQ(s.going_referenced, 1);
+  EXPECT_EQ(s.unloads, 1);
+  BtfRef copy = mod;
+  mod.reset();
+  EXPECT_EQ(registry_.Stats().going_referenced, 1);
+  copy.reset();
+  EXPECT_EQ(registry_.Stats().going_referenced, 0);
+  rcu::Barrier();
+  EXPECT_EQ(registry_.Stats().awaiting_grace, 0);
+  EXPECT_EQ(registry_.ModuleGoing("going").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(registry_.ModuleGoing("vmlinux").code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(RegistryTest, TryGetModuleOnlyWhileLive) {
+  Load("m", /*live=*/false);
+  auto coming = registry_.TryGetModule("m");
+  EXPECT_EQ(coming.status().code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(registry_.ModuleLive("m").ok());
+  auto live = registry_.TryGetModule("m");
+  ASSERT_TRUE(live.ok());
+  EXPECT_EQ(live->name(), "m");
+  ASSERT_TRUE(registry_.ModuleGoing("m").ok());
+  EXPECT_EQ(registry_.TryGetModule("m").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(registry_.TryGetModule("vmlinux").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(RegistryTest, IdsAreCyclicNeverZeroAndNotReused) {
+  std::vector<uint32_t> ids;
+  for (int i = 0; i < 50; ++i) {
+    BtfRef m = Load("cycle");
+    ids.push_back(m.id());
+    ASSERT_TRUE(registry_.ModuleGoing("cycle").ok());
+  }
+  for (size_t i = 1; i < ids.size(); ++i) EXPECT_GT(ids[i], ids[i - 1]);
+  // Across the wrap: ..., kMaxId - 1, kMaxId, then 1 (the base's: skipped), 2.
+  registry_.SetNextIdForTesting(Registry::kMaxId - 1);
+  std::vector<uint32_t> wrapped;
+  for (int i = 0; i < 4; ++i) {
+    BtfRef m = Load("w" + std::to_string(i));
+    wrapped.push_back(m.id());
+  }
+  EXPECT_EQ(wrapped[0], Registry::kMaxId - 1);
+  EXPECT_EQ(wrapped[1], Registry::kMaxId);
+  EXPECT_NE(wrapped[2], 0u);
+  EXPECT_NE(wrapped[2], base_id_);
+  EXPECT_LT(wrapped[2], wrapped[3]);
+  EXPECT_EQ(registry_.GetById(0), BtfRef());
+}
+
+TEST_F(RegistryTest, ManyModulesGrowTheTable) {
+  std::vector<BtfRef> refs;
+  for (int i = 0; i < 100; ++i) refs.push_back(Load("grow" + std::to_string(i)));
+  for (int i = 0; i < 100; ++i) {
+    BtfRef again = registry_.GetById(refs[i].id());
+    ASSERT_EQ(again, refs[i]) << i;
+    EXPECT_EQ(again.name(), "grow" + std::to_string(i));
+  }
+  EXPECT_EQ(registry_.Stats().live_objects, 101);
+  EXPECT_EQ(registry_.Stats().modules_live, 100);
+}
+
+TEST_F(RegistryTest, BorrowingReadsTakeNoReference) {
+  BtfRef mod = Load("borrow");
+  bool called = false;
+  EXPECT_TRUE(registry_.WithBtf(mod.id(), [&](const Btf& btf) {
+    called = true;
+    EXPECT_NE(btf.FindByName("borrow_obj1", BTF_KIND_STRUCT), 0u);
+  }));
+  EXPECT_TRUE(called);
+  {
+    rcu::ReadSection rs;
+    EXPECT_EQ(registry_.Find(mod.id(), rs), mod.get());
+    EXPECT_EQ(registry_.Find(mod.id() + 1000, rs), nullptr);
+  }
+  mod.reset();
+  // Only the registry holds it now: going frees it (after a grace period).
+  ASSERT_TRUE(registry_.ModuleGoing("borrow").ok());
+  EXPECT_EQ(registry_.Stats().going_referenced, 0);
+}
+
+TEST_F(RegistryTest, SnapshotListsBaseFirstThenModulesById) {
+  Load("s1");
+  Load("s2", /*live=*/false);
+  std::vector<BtfRef> snap = registry_.Snapshot();
+  ASSERT_EQ(snap.size(), 3u);
+  EXPECT_EQ(snap[0].name(), "vmlinux");
+  EXPECT_EQ(snap[1].name(), "s1");
+  EXPECT_EQ(snap[2].name(), "s2");
+  ASSERT_TRUE(registry_.ModuleGoing("s1").ok());
+  EXPECT_EQ(registry_.Snapshot().size(), 2u);
+  EXPECT_FALSE(snap[1]->name().empty());  // the snapshot still holds s1
+}
+
+TEST_F(RegistryTest, ObserversHearEveryChangeInOrder) {
+  std::vector<std::string> heard;
+  int handle = registry_.AddObserver([&](const RegistryEvent& e) {
+    static const char* kinds[] = {"loaded", "live", "going"};
+    heard.push_back(std::string(kinds[e.kind]) + " " + e.name);
+    if (e.kind != RegistryEvent::kGoing) {
+      EXPECT_TRUE(e.ref);
+    }
+  });
+  Load("o1");
+  ASSERT_TRUE(registry_.ModuleGoing("o1").ok());
+  registry_.RemoveObserver(handle);
+  Load("o2");
+  EXPECT_THAT(heard, ::testing::ElementsAre("loaded o1", "live o1", "going o1"));
+}
+
+TEST_F(RegistryTest, PinnedModuleCannotGo) {
+  Load("pinned", /*live=*/false);
+  EXPECT_EQ(registry_.TryPinModule("pinned").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(registry_.ModuleLive("pinned").ok());
+  auto pin = registry_.TryPinModule("pinned");
+  ASSERT_TRUE(pin.ok());
+  absl::Status refused = registry_.ModuleGoing("pinned");
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.message(), HasSubstr("pinned by 1"));
+  EXPECT_TRUE(registry_.TryGetModule("pinned").ok());
+  pin->Release();
+  EXPECT_FALSE(*pin);
+  EXPECT_TRUE(registry_.ModuleGoing("pinned").ok());
+  EXPECT_EQ(registry_.TryPinModule("nope").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(RegistryTest, StatsCountObjectsLoadsUnloadsAndBytes) {
+  RegistryStats s0 = registry_.Stats();
+  EXPECT_EQ(s0.live_objects, 1);
+  EXPECT_EQ(s0.loads, 1);
+  EXPECT_GT(s0.bytes, 0);
+  BtfRef a = Load("a");
+  Load("b", /*live=*/false);
+  RegistryStats s1 = registry_.Stats();
+  EXPECT_EQ(s1.live_objects, 3);
+  EXPECT_EQ(s1.modules_live, 1);
+  EXPECT_EQ(s1.modules_coming, 1);
+  EXPECT_EQ(s1.loads, 3);
+  EXPECT_GT(s1.bytes, s0.bytes);
+  ASSERT_TRUE(registry_.ModuleGoing("a").ok());
+  ASSERT_TRUE(registry_.ModuleGoing("b").ok());
+  RegistryStats s2 = registry_.Stats();
+  EXPECT_EQ(s2.unloads, 2);
+  EXPECT_EQ(s2.going_referenced, 1);  // `a` is held
+  a.reset();
+  rcu::Barrier();
+  EXPECT_EQ(registry_.Stats().bytes, s0.bytes);
+}
+
+TEST(BtfRefTest, CopyMoveAndOutlivingTheRegistry) {
+  BtfRef kept;
+  {
+    Registry registry;
+    ASSERT_TRUE(registry.RegisterBase(kBasePath).ok());
+    auto mod = registry.ModuleComing("m", ModuleBytes("m"));
+    ASSERT_TRUE(mod.ok());
+    BtfRef copy = *mod;
+    EXPECT_EQ(copy, *mod);
+    BtfRef moved = std::move(copy);
+    EXPECT_FALSE(copy);  // NOLINT: moved-from is empty by contract
+    kept = moved;
+  }
+  // The registry is gone; the module and (through it) its base live on.
+  ASSERT_TRUE(kept);
+  EXPECT_TRUE(kept.going());
+  uint32_t obj = kept->FindByName("m_obj0", BTF_KIND_STRUCT);
+  auto walk = kept->StructWalk(obj, 0, 8);
+  ASSERT_TRUE(walk.ok()) << walk.status();
+  EXPECT_NE(kept->base()->FindByName("list_head", BTF_KIND_STRUCT), 0u);
+  kept.reset();
+  rcu::Barrier();
+}
+
+}  // namespace
+}  // namespace btfreg
