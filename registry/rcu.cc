@@ -2,6 +2,10 @@
 
 #include <urcu/call-rcu.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+
 namespace btfreg {
 namespace rcu {
 namespace internal {
@@ -30,6 +34,10 @@ void RegisterSlow() {
 }  // namespace internal
 
 namespace {
+
+// Callbacks queued and not yet finished (Barrier's markers excluded).
+std::atomic<int64_t> g_pending{0};
+
 void Trampoline(struct rcu_head* head) {
   // liburcu registered its callback thread itself; a callback that drops a
   // reference (a module's base) must not register it again.
@@ -40,6 +48,27 @@ void Trampoline(struct rcu_head* head) {
   __tsan_acquire(cb);
 #endif
   cb->fn(cb->arg);
+  g_pending.fetch_sub(1, std::memory_order_acq_rel);
+}
+
+// A callback that only says it ran. liburcu runs callbacks in the order they
+// were queued, so once it runs every callback queued before it has too.
+struct Marker {
+  Callback cb;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+};
+
+void MarkerRan(struct rcu_head* head) {
+  internal::t_registered = true;
+  Marker* m = caa_container_of(head, Marker, cb.head);
+#ifdef BTFREG_TSAN
+  __tsan_acquire(m);
+#endif
+  std::lock_guard<std::mutex> l(m->mu);
+  m->done = true;
+  m->cv.notify_all();
 }
 }  // namespace
 
@@ -47,6 +76,7 @@ void CallAfterGracePeriod(Callback* cb, void (*fn)(void*), void* arg) {
   EnsureRegistered();
   cb->fn = fn;
   cb->arg = arg;
+  g_pending.fetch_add(1, std::memory_order_relaxed);
 #ifdef BTFREG_TSAN
   __tsan_release(cb);
 #endif
@@ -61,9 +91,22 @@ void Synchronize() {
 #endif
 }
 
+// Not urcu_memb_barrier(): its internal hand-off is invisible to TSan, which
+// then reports its own allocations as races. A marker callback and a
+// std::condition_variable give the same guarantee in a way TSan sees.
+// Callbacks may queue more callbacks (a module's free drops its base), so
+// this repeats until none is pending.
 void Barrier() {
   EnsureRegistered();
-  urcu_memb_barrier();
+  do {
+    Marker m;
+#ifdef BTFREG_TSAN
+    __tsan_release(&m);
+#endif
+    urcu_memb_call_rcu(&m.cb.head, MarkerRan);
+    std::unique_lock<std::mutex> l(m.mu);
+    m.cv.wait(l, [&] { return m.done; });
+  } while (g_pending.load(std::memory_order_acquire) > 0);
 }
 
 }  // namespace rcu

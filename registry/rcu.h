@@ -17,7 +17,7 @@
 // register themselves on first use and unregister when they exit.
 //
 // Sanitizers: liburcu is not built with TSan, so its ordering is invisible to
-// it. Pointers are published with std::atomic release/acquire, and every read
+// it (and its inlined read side looks racy). Pointers are published with std::atomic release/acquire, and every read
 // section ends with a TSan release on one domain object that each grace
 // period (and each deferred callback) acquires: TSan then sees that a free
 // after a grace period happens after the reads it waited for.
@@ -33,6 +33,10 @@
 #if defined(__SANITIZE_THREAD__)
 #include <sanitizer/tsan_interface.h>
 #define BTFREG_TSAN 1
+// In the TSan runtime, not declared in GCC 12's header: makes TSan ignore
+// this thread's memory accesses until the matching end.
+extern "C" void __tsan_ignore_thread_begin();
+extern "C" void __tsan_ignore_thread_end();
 #endif
 
 namespace btfreg {
@@ -51,16 +55,29 @@ inline void EnsureRegistered() {
   if (__builtin_expect(!internal::t_registered, 0)) internal::RegisterSlow();
 }
 
+// Under TSan the inlined liburcu read side (which touches liburcu's own
+// counters and futex word with plain volatile accesses) is hidden from it;
+// its ordering is modelled by the release on g_domain instead.
 inline void ReadLock() {
   EnsureRegistered();
+#ifdef BTFREG_TSAN
+  __tsan_ignore_thread_begin();
+#endif
   urcu_memb_read_lock();
+#ifdef BTFREG_TSAN
+  __tsan_ignore_thread_end();
+#endif
 }
 
 inline void ReadUnlock() {
 #ifdef BTFREG_TSAN
   __tsan_release(&internal::g_domain);
+  __tsan_ignore_thread_begin();
 #endif
   urcu_memb_read_unlock();
+#ifdef BTFREG_TSAN
+  __tsan_ignore_thread_end();
+#endif
 }
 
 // RAII read section. Nestable. Do not block in it for long: writers' grace
