@@ -31,7 +31,12 @@ bool NameIndex::Eq::operator()(const Key& key, uint32_t id) const {
 }
 
 void NameIndex::Build(const struct btf* btf, uint32_t first, uint32_t end) {
-  ids_ = absl::flat_hash_set<uint32_t, Hash, Eq>(0, Hash{btf}, Eq{btf});
+  size_t named = 0;
+  for (uint32_t id = first; id < end; ++id) {
+    named += btf__type_by_id(btf, id)->name_off != 0;
+  }
+  // Sized once: rehashing would recompute every hash from the BTF.
+  ids_ = absl::flat_hash_set<uint32_t, Hash, Eq>(named, Hash{btf}, Eq{btf});
   for (uint32_t id = first; id < end; ++id) {
     const struct btf_type* t = btf__type_by_id(btf, id);
     if (t->name_off == 0) continue;

@@ -1,0 +1,234 @@
+// The registry's read path against the baselines a kernel-like design would
+// use, with 1 and 1,000 modules loaded, at 1 and 2 reader threads, with and
+// without a writer churning a module load/unload in the background.
+//
+//   bazel run --config=opt //benchmarks:registry_benchmark
+//
+// Every lookup resolves an id to its Btf and reads one field, so the rows
+// compare "id -> object -> field" costs. Ratios are meaningful only within
+// one run.
+
+#include <unistd.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "btf/synth.h"
+#include "registry/registry.h"
+
+namespace btfreg {
+namespace {
+
+std::string BasePath() {
+  if (access(std::string(kVmlinuxPath).c_str(), R_OK) == 0) {
+    return std::string(kVmlinuxPath);
+  }
+  return "tests/data/mini_vmlinux.btf";
+}
+
+// The kernel-like baseline: an idr under a lock, and a refcount per get/put.
+struct LockedIdr {
+  struct Obj {
+    std::atomic<int> refcnt{1};
+    const Btf* btf;
+  };
+  std::mutex mu;
+  std::shared_mutex rw;
+  std::unordered_map<uint32_t, std::unique_ptr<Obj>> map;
+};
+
+struct World {
+  Registry registry;
+  std::unique_ptr<ModuleSynth> synth;
+  std::vector<std::vector<uint32_t>> ids;  // per module count: the ids
+  LockedIdr idr;
+  int loaded = 0;
+};
+
+World& GetWorld() {
+  static World* w = [] {
+    auto* w = new World;
+    if (!w->registry.RegisterBase(BasePath()).ok()) abort();
+    auto synth = ModuleSynth::CreateFromFile(BasePath());
+    if (!synth.ok()) abort();
+    w->synth = std::move(*synth);
+    return w;
+  }();
+  return *w;
+}
+
+// Ids of `modules` loaded modules (loads more as needed), shuffled.
+const std::vector<uint32_t>& Ids(int modules) {
+  World& w = GetWorld();
+  static std::mutex mu;
+  std::lock_guard<std::mutex> l(mu);
+  while (w.loaded < modules) {
+    std::string name = "bench" + std::to_string(w.loaded++);
+    auto bytes = w.synth->Make(name, 4);
+    auto ref = w.registry.ModuleComing(name, *bytes);
+    if (!ref.ok()) abort();
+    (void)w.registry.ModuleLive(name);
+    auto obj = std::make_unique<LockedIdr::Obj>();
+    obj->btf = ref->get();
+    w.idr.map[ref->id()] = std::move(obj);
+  }
+  static std::unordered_map<int, std::vector<uint32_t>> cache;
+  auto& ids = cache[modules];
+  if (ids.empty()) {
+    std::vector<BtfRef> snap = w.registry.Snapshot();
+    for (int i = 1; i <= modules; ++i) ids.push_back(snap[i].id());
+    std::mt19937 rng(1);
+    std::vector<uint32_t> seq;
+    for (int i = 0; i < 4096; ++i) seq.push_back(ids[rng() % ids.size()]);
+    ids = seq;
+  }
+  return ids;
+}
+
+// A writer loading and unloading one module as fast as it can, while the
+// benchmark's threads read. Started by thread 0 when state.range(1) is 1.
+class Churn {
+ public:
+  explicit Churn(bool on) {
+    if (!on) return;
+    World& w = GetWorld();
+    bytes_ = *w.synth->Make("churn", 4);
+    thread_ = std::thread([this, &w] {
+      // The locked baselines get the same writer: an insert and an erase
+      // under their locks per cycle.
+      while (!stop_.load(std::memory_order_relaxed)) {
+        auto ref = w.registry.ModuleComing("churn", bytes_);
+        if (!ref.ok()) continue;
+        const uint32_t id = ref->id();
+        {
+          std::lock_guard<std::mutex> l(w.idr.mu);
+          std::unique_lock<std::shared_mutex> rl(w.idr.rw);
+          auto obj = std::make_unique<LockedIdr::Obj>();
+          obj->btf = ref->get();
+          w.idr.map[id] = std::move(obj);
+        }
+        ref->reset();
+        (void)w.registry.ModuleGoing("churn");
+        {
+          std::lock_guard<std::mutex> l(w.idr.mu);
+          std::unique_lock<std::shared_mutex> rl(w.idr.rw);
+          w.idr.map.erase(id);
+        }
+        cycles_.fetch_add(1, std::memory_order_relaxed);
+      }
+    });
+  }
+  ~Churn() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  int64_t cycles() const { return cycles_.load(); }
+
+ private:
+  std::vector<uint8_t> bytes_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> cycles_{0};
+  std::thread thread_;
+};
+
+std::unique_ptr<Churn> g_churn;
+
+template <typename Body>
+void RunLookups(benchmark::State& state, Body body) {
+  const auto& ids = Ids(state.range(0));
+  if (state.thread_index() == 0) g_churn = std::make_unique<Churn>(state.range(1) != 0);
+  size_t i = state.thread_index() * 97;
+  uint64_t sink = 0;
+  for (auto _ : state) {
+    sink += body(ids[i++ & 4095]);
+  }
+  benchmark::DoNotOptimize(sink);
+  if (state.thread_index() == 0) {
+    state.counters["churn_cycles"] = g_churn->cycles();
+    g_churn.reset();
+  }
+  state.counters["modules"] = state.range(0);
+}
+
+void BM_DirectPointer(benchmark::State& state) {
+  // The floor: what a register holding btf* pays.
+  World& w = GetWorld();
+  const auto& ids = Ids(state.range(0));
+  std::vector<const Btf*> ptrs;
+  for (uint32_t id : ids) ptrs.push_back(w.registry.GetById(id).get());
+  size_t i = state.thread_index() * 97;
+  uint64_t sink = 0;
+  for (auto _ : state) sink += ptrs[i++ & 4095]->type_count();
+  benchmark::DoNotOptimize(sink);
+}
+
+void BM_GetByIdAndPut(benchmark::State& state) {
+  World& w = GetWorld();
+  RunLookups(state, [&](uint32_t id) -> uint64_t {
+    BtfRef ref = w.registry.GetById(id);
+    return ref ? ref->type_count() : 0;
+  });
+}
+
+void BM_WithBtfBorrow(benchmark::State& state) {
+  World& w = GetWorld();
+  RunLookups(state, [&](uint32_t id) -> uint64_t {
+    uint64_t n = 0;
+    w.registry.WithBtf(id, [&](const Btf& btf) { n = btf.type_count(); });
+    return n;
+  });
+}
+
+void BM_MutexMapRefcount(benchmark::State& state) {
+  World& w = GetWorld();
+  RunLookups(state, [&](uint32_t id) -> uint64_t {
+    LockedIdr::Obj* obj = nullptr;
+    {
+      std::lock_guard<std::mutex> l(w.idr.mu);
+      auto it = w.idr.map.find(id);
+      if (it != w.idr.map.end()) {
+        obj = it->second.get();
+        obj->refcnt.fetch_add(1);
+      }
+    }
+    if (obj == nullptr) return 0;
+    uint64_t n = obj->btf->type_count();
+    obj->refcnt.fetch_sub(1);
+    return n;
+  });
+}
+
+void BM_SharedMutexMap(benchmark::State& state) {
+  World& w = GetWorld();
+  RunLookups(state, [&](uint32_t id) -> uint64_t {
+    std::shared_lock<std::shared_mutex> l(w.idr.rw);
+    auto it = w.idr.map.find(id);
+    return it == w.idr.map.end() ? 0 : it->second->btf->type_count();
+  });
+}
+
+void Axes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"modules", "churn"});
+  for (int modules : {1, 1000}) {
+    for (int churn : {0, 1}) b->Args({modules, churn});
+  }
+  b->ThreadRange(1, 2)->UseRealTime();
+}
+
+BENCHMARK(BM_DirectPointer)->ArgNames({"modules", "churn"})->Args({1000, 0})
+    ->ThreadRange(1, 2)->UseRealTime();
+BENCHMARK(BM_GetByIdAndPut)->Apply(Axes);
+BENCHMARK(BM_WithBtfBorrow)->Apply(Axes);
+BENCHMARK(BM_MutexMapRefcount)->Apply(Axes);
+BENCHMARK(BM_SharedMutexMap)->Apply(Axes);
+
+}  // namespace
+}  // namespace btfreg
