@@ -42,7 +42,7 @@ run_consumer() {
 
 run "all tests" test //...
 # The concurrent code and the untrusted-input paths under the sanitizers.
-sanitized=(//btf:all //registry:all //tests:registry_stress_test)
+sanitized=(//btf:all //registry:all //verifier_state:all //tests:registry_stress_test)
 run "ASan + UBSan + leaks" test --config=asan "${sanitized[@]}"
 run "TSan" test --config=tsan "${sanitized[@]}"
 # The library as a user links it: a separate workspace (examples/consumer).

@@ -34,6 +34,20 @@ namespace btfreg {
 class BtfRef;
 class Registry;
 
+// A compact handle: a slot in the registry's handle table and the slot's
+// generation when the object took it. Slots are reused as soon as an object
+// goes; the generation tells a stale handle from the slot's new occupant
+// (ABA), until the 16-bit generation wraps (65,536 reuses of one slot).
+// Trivial (no member initializers) so that it can sit in a register state's
+// anonymous union; value-initialize it: `BtfHandle{}` is "no handle".
+struct BtfHandle {
+  uint16_t slot;
+  uint16_t gen;  // 0: no handle (the table was full)
+  friend bool operator==(BtfHandle a, BtfHandle b) {
+    return a.slot == b.slot && a.gen == b.gen;
+  }
+};
+
 namespace internal {
 
 // Counters shared by a registry and the objects it created, so that an
@@ -61,6 +75,7 @@ struct BtfObject {
   std::string name;         // "vmlinux" or the module's name
   bool is_module = false;
   uint64_t kernel_id = 0;   // the kernel's BTF id, 0 if not from the kernel
+  BtfHandle handle{};       // never changes
   std::unique_ptr<const Btf> btf;
   // A module's BTF is split on the base: the base lives as long as it does.
   std::unique_ptr<BtfRef> base;
@@ -104,6 +119,7 @@ class BtfRef {
   const std::string& name() const { return obj_->name; }
   bool is_module() const { return obj_->is_module; }
   uint64_t kernel_id() const { return obj_->kernel_id; }
+  BtfHandle handle() const { return obj_->handle; }
   // True once ModuleGoing unpublished the object.
   bool going() const { return obj_->going.load(std::memory_order_acquire); }
 

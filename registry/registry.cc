@@ -79,9 +79,18 @@ void ModulePin::Release() {
   ref_.reset();
 }
 
-Registry::Registry()
-    : table_(new Table(16)),
-      counters_(std::make_shared<internal::Counters>()) {}
+Registry::Registry(Options options)
+    : options_(options),
+      table_(new Table(16)),
+      handles_(new std::atomic<internal::BtfObject*>[kHandleSlots]),
+      counters_(std::make_shared<internal::Counters>()) {
+  MutexLock l(mu_);
+  handle_gens_.assign(kHandleSlots, 0);
+  for (uint32_t i = 0; i < kHandleSlots; ++i) {
+    handles_[i].store(nullptr, std::memory_order_relaxed);
+    free_handles_.push_back(static_cast<uint16_t>(kHandleSlots - 1 - i));
+  }
+}
 
 Registry::~Registry() {
   std::vector<BtfRef> dropped;
@@ -91,6 +100,7 @@ Registry::~Registry() {
     for (uint32_t i = 0; i < t->size(); ++i) {
       internal::BtfObject* obj = t->slots[i].exchange(nullptr);
       if (obj == nullptr) continue;
+      if (obj->handle.gen != 0) handles_[obj->handle.slot].store(nullptr);
       obj->going.store(true);
       counters_->going_referenced.fetch_add(1);
       dropped.push_back(BtfRef(obj));  // adopts the registry's reference
@@ -121,6 +131,14 @@ BtfRef Registry::PublishLocked(std::unique_ptr<const Btf> btf,
     base_->refcnt.fetch_add(1);
     obj->base = std::make_unique<BtfRef>(BtfRef(base_));
   }
+  if (!free_handles_.empty()) {
+    const uint16_t slot = free_handles_.back();
+    free_handles_.pop_back();
+    uint16_t gen = ++handle_gens_[slot];
+    if (gen == 0) gen = ++handle_gens_[slot];  // 0 means "no handle"
+    obj->handle = BtfHandle{slot, gen};
+    handles_[slot].store(obj, std::memory_order_release);
+  }
   Table* t = table_.load(std::memory_order_relaxed);
   // Release: a reader that sees the pointer sees the initialized object.
   t->slots[obj->id & t->mask].store(obj, std::memory_order_release);
@@ -136,6 +154,7 @@ BtfRef Registry::PublishLocked(std::unique_ptr<const Btf> btf,
 uint32_t Registry::AllocateIdLocked() {
   Table* t = table_.load(std::memory_order_relaxed);
   // The table is at most half full, so a free slot is near.
+  if (options_.id_policy == Options::IdPolicy::kLowestFree) next_id_ = 1;
   for (;;) {
     uint32_t id = next_id_;
     next_id_ = id == kMaxId ? 1 : id + 1;
@@ -312,6 +331,10 @@ absl::Status Registry::ModuleGoing(absl::string_view name) {
     obj->going.store(true, std::memory_order_release);
     Table* t = table_.load(std::memory_order_relaxed);
     t->slots[obj->id & t->mask].store(nullptr, std::memory_order_release);
+    if (obj->handle.gen != 0) {
+      handles_[obj->handle.slot].store(nullptr, std::memory_order_release);
+      free_handles_.push_back(obj->handle.slot);
+    }
     --published_;
     ++unloads_;
     by_name_.erase(it);

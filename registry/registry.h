@@ -102,7 +102,17 @@ struct RegistryEvent {
 
 class Registry {
  public:
-  Registry();
+  struct Options {
+    // How ids are chosen. kCyclic (the default, as the kernel's btf_idr
+    // since idr_alloc_cyclic) never reuses an id until the id space wraps.
+    // kLowestFree reuses the lowest free id at once, as a plain idr_alloc
+    // would: it exists to demonstrate why that is wrong (a stale id finds
+    // another object); do not use it otherwise.
+    enum class IdPolicy { kCyclic, kLowestFree } id_policy = IdPolicy::kCyclic;
+  };
+
+  Registry() : Registry(Options()) {}
+  explicit Registry(Options options);
   // Unpublishes everything and drops the registry's references; objects that
   // callers still reference live on until released. Waits for pending frees.
   // REQUIRES: no other thread is using this registry.
@@ -170,6 +180,23 @@ class Registry {
     return obj ? obj->btf.get() : nullptr;
   }
 
+  // Lock-free resolution of a compact handle (BtfRef::handle()). nullptr for
+  // an empty or going slot, or a slot that a newer object now holds.
+  const Btf* FindByHandle(BtfHandle handle, const rcu::ReadSection& rs) const {
+    (void)rs;
+    if (handle.gen == 0 || handle.slot >= kHandleSlots) return nullptr;
+    const internal::BtfObject* obj =
+        handles_[handle.slot].load(std::memory_order_acquire);
+    if (obj == nullptr || !(obj->handle == handle) ||
+        obj->going.load(std::memory_order_acquire)) {
+      return nullptr;
+    }
+    return obj->btf.get();
+  }
+  // Size of the handle table; objects published while it is full get no
+  // handle (gen 0).
+  static constexpr uint32_t kHandleSlots = 1 << 14;
+
   // References to every published object, base first then by id.
   std::vector<BtfRef> Snapshot() const ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -215,7 +242,12 @@ class Registry {
   mutable Mutex mu_ ABSL_ACQUIRED_AFTER(notify_mu_);
   std::vector<RegistryEvent> pending_events_ ABSL_GUARDED_BY(mu_);
 
+  const Options options_;
   std::atomic<Table*> table_;  // written under mu_, read lock-free
+  // Handle slots: written under mu_, read lock-free; fixed size.
+  std::unique_ptr<std::atomic<internal::BtfObject*>[]> handles_;
+  std::vector<uint16_t> free_handles_ ABSL_GUARDED_BY(mu_);  // LIFO
+  std::vector<uint16_t> handle_gens_ ABSL_GUARDED_BY(mu_);
   size_t published_ ABSL_GUARDED_BY(mu_) = 0;
   uint32_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   internal::BtfObject* base_ ABSL_GUARDED_BY(mu_) = nullptr;

@@ -296,3 +296,47 @@ TEST(BtfRefTest, CopyMoveAndOutlivingTheRegistry) {
 
 }  // namespace
 }  // namespace btfreg
+
+namespace btfreg {
+namespace {
+
+TEST_F(RegistryTest, HandlesResolveAndDetectSlotReuse) {
+  BtfRef a = Load("ha");
+  const BtfHandle ha = a.handle();
+  ASSERT_NE(ha.gen, 0);
+  {
+    rcu::ReadSection rs;
+    EXPECT_EQ(registry_.FindByHandle(ha, rs), a.get());
+    EXPECT_EQ(registry_.FindByHandle(registry_.base().handle(), rs),
+              registry_.base().get());
+  }
+  ASSERT_TRUE(registry_.ModuleGoing("ha").ok());
+  BtfRef b = Load("hb");
+  // The slot is reused at once, under a new generation.
+  EXPECT_EQ(b.handle().slot, ha.slot);
+  EXPECT_NE(b.handle().gen, ha.gen);
+  rcu::ReadSection rs;
+  EXPECT_EQ(registry_.FindByHandle(ha, rs), nullptr);
+  EXPECT_EQ(registry_.FindByHandle(b.handle(), rs), b.get());
+  EXPECT_EQ(registry_.FindByHandle(BtfHandle{}, rs), nullptr);
+}
+
+TEST(RegistryIdPolicyTest, LowestFreeIdsAreReusedAndFindAnotherObject) {
+  Registry::Options options;
+  options.id_policy = Registry::Options::IdPolicy::kLowestFree;
+  Registry registry(options);
+  ASSERT_TRUE(registry.RegisterBase(testing_util::kBasePath).ok());
+  auto a = registry.ModuleComing("a", ModuleBytes("a"));
+  ASSERT_TRUE(a.ok());
+  const uint32_t stale = a->id();
+  ASSERT_TRUE(registry.ModuleGoing("a").ok());
+  auto b = registry.ModuleComing("b", ModuleBytes("b"));
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->id(), stale);  // the hazard the default policy avoids
+  BtfRef found = registry.GetById(stale);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found.name(), "b");
+}
+
+}  // namespace
+}  // namespace btfreg
