@@ -1,0 +1,91 @@
+// The shared workload: every variant runs the trace with the same results,
+// churn behaves as documented, and the unload outcomes are what the design
+// predicts.
+
+#include "verifier_state/workload.h"
+
+#include "gtest/gtest.h"
+
+namespace btfreg {
+namespace {
+
+constexpr char kFixture[] = "tests/data/mini_vmlinux.btf";
+
+std::unique_ptr<Workload> Make(int modules) {
+  WorkloadOptions o;
+  o.base_path = kFixture;
+  o.modules = modules;
+  o.chains = 64;
+  auto w = Workload::Create(o);
+  EXPECT_TRUE(w.ok()) << w.status();
+  return std::move(*w);
+}
+
+TEST(WorkloadTest, TraceCoversBaseAndModules) {
+  auto w = Make(3);
+  ASSERT_FALSE(w->trace().empty());
+  bool base = false, module = false;
+  for (const Chain& c : w->trace()) {
+    (c.object < 0 ? base : module) = true;
+    EXPECT_FALSE(c.accesses.empty());
+  }
+  EXPECT_TRUE(base);
+  EXPECT_TRUE(module);
+  EXPECT_NE(w->base_description().find("fixture"), std::string::npos);
+}
+
+TEST(WorkloadTest, EveryVariantRunsTheSameOperations) {
+  auto w = Make(3);
+  RunStats first;
+  for (Variant v : kAllVariants) {
+    SCOPED_TRACE(VariantName(v));
+    auto runner = MakeRunner(*w, v);
+    RunStats s = runner->Run(256);
+    EXPECT_EQ(s.chains, 256);
+    EXPECT_EQ(s.failed, 0);
+    EXPECT_EQ(s.stale_hits, 0);
+    EXPECT_GT(s.lookups, 0);
+    if (v == Variant::kPointer) first = s;
+    EXPECT_EQ(s.ops, first.ops);
+    EXPECT_EQ(s.lookups, first.lookups);
+  }
+  EXPECT_EQ(RegBytes(Variant::kPointer), 120u);
+  EXPECT_EQ(RegBytes(Variant::kRcuIdPacked), 112u);
+  EXPECT_GT(StateBytes(Variant::kPointer), StateBytes(Variant::kHandle));
+}
+
+TEST(WorkloadTest, ChurnIsRefusedForPinnedModulesAndStalesIds) {
+  auto w = Make(2);
+  auto pointer = MakeRunner(*w, Variant::kPointer);  // pins both modules
+  w->StartChurn();
+  RunStats ps = pointer->Run(2000);
+  w->StopChurn();
+  EXPECT_EQ(ps.stale_hits, 0);
+  EXPECT_EQ(ps.failed, 0);
+  EXPECT_GT(w->churn_refused(), 0);
+  pointer.reset();  // unpins
+
+  auto id = MakeRunner(*w, Variant::kRcuId);
+  w->StartChurn();
+  RunStats is;
+  for (int i = 0; i < 50 && w->churn_cycles() < 20; ++i) is = id->Run(500);
+  w->StopChurn();
+  EXPECT_GT(w->churn_cycles(), 0);
+  EXPECT_EQ(is.failed, 0);
+  printf("churn cycles %lld, id variant stale hits %lld\n",
+         static_cast<long long>(w->churn_cycles()),
+         static_cast<long long>(is.stale_hits));
+}
+
+TEST(WorkloadTest, UnloadOutcomes) {
+  EXPECT_EQ(UnloadOutcome(Variant::kPointer, kFixture, false), "stays valid (pinned)");
+  EXPECT_EQ(UnloadOutcome(Variant::kRcuId, kFixture, false), "not found");
+  EXPECT_EQ(UnloadOutcome(Variant::kRcuId, kFixture, true), "wrong object");
+  EXPECT_EQ(UnloadOutcome(Variant::kLockedId, kFixture, true), "wrong object");
+  EXPECT_EQ(UnloadOutcome(Variant::kRefcountId, kFixture, false), "not found");
+  EXPECT_EQ(UnloadOutcome(Variant::kHandle, kFixture, false), "detected");
+  EXPECT_EQ(UnloadOutcome(Variant::kHandle, kFixture, true), "detected");
+}
+
+}  // namespace
+}  // namespace btfreg
