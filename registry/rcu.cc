@@ -10,7 +10,7 @@ namespace btfreg {
 namespace rcu {
 namespace internal {
 
-thread_local bool t_registered = false;
+__thread bool t_registered = false;
 char g_domain;
 
 namespace {

@@ -43,7 +43,9 @@ namespace btfreg {
 namespace rcu {
 
 namespace internal {
-extern thread_local bool t_registered;
+// __thread rather than thread_local: no dynamic initialization, so reading
+// it is one TLS load instead of a call through a TLS wrapper function.
+extern __thread bool t_registered;
 // Registers the calling thread with liburcu, and unregisters it at exit.
 void RegisterSlow();
 // What TSan synchronizes on (see the file comment).

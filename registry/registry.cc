@@ -8,21 +8,6 @@
 
 namespace btfreg {
 
-// The id table: slot `id & mask` holds the object published under `id`.
-// Replaced (not resized in place) when it grows; the old one is freed after
-// a grace period, as readers may still be indexing it.
-struct Registry::Table {
-  explicit Table(uint32_t size)
-      : mask(size - 1), slots(new std::atomic<internal::BtfObject*>[size]) {
-    for (uint32_t i = 0; i < size; ++i) slots[i].store(nullptr);
-  }
-  uint32_t size() const { return mask + 1; }
-
-  const uint32_t mask;
-  std::unique_ptr<std::atomic<internal::BtfObject*>[]> slots;
-  rcu::Callback rcu;
-};
-
 namespace internal {
 
 namespace {
@@ -179,17 +164,6 @@ void Registry::GrowLocked() {
 }
 
 void Registry::FreeTable(void* table) { delete static_cast<Table*>(table); }
-
-const internal::BtfObject* Registry::Lookup(uint32_t id) const {
-  const Table* t = table_.load(std::memory_order_acquire);
-  const internal::BtfObject* obj =
-      t->slots[id & t->mask].load(std::memory_order_acquire);
-  if (obj == nullptr || obj->id != id ||
-      obj->going.load(std::memory_order_acquire)) {
-    return nullptr;
-  }
-  return obj;
-}
 
 BtfRef Registry::GetById(uint32_t id) const {
   internal::BtfObject* found = nullptr;

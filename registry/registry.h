@@ -217,14 +217,36 @@ class Registry {
   static constexpr uint32_t kMaxId = 0x7fffffff;  // as the kernel's INT_MAX
 
  private:
-  struct Table;
+  // The id table: slot `id & mask` holds the object published under `id`.
+  // Replaced (not resized in place) when it grows; the old one is freed
+  // after a grace period, as readers may still be indexing it.
+  struct Table {
+    explicit Table(uint32_t size)
+        : mask(size - 1), slots(new std::atomic<internal::BtfObject*>[size]) {
+      for (uint32_t i = 0; i < size; ++i) slots[i].store(nullptr);
+    }
+    uint32_t size() const { return mask + 1; }
+
+    const uint32_t mask;
+    std::unique_ptr<std::atomic<internal::BtfObject*>[]> slots;
+    rcu::Callback rcu;
+  };
   struct Entry {
     internal::BtfObject* obj;  // the registry's reference
     ModuleState state;
   };
 
   // Lock-free lookup. REQUIRES: inside a read section.
-  const internal::BtfObject* Lookup(uint32_t id) const;
+  const internal::BtfObject* Lookup(uint32_t id) const {
+    const Table* t = table_.load(std::memory_order_acquire);
+    const internal::BtfObject* obj =
+        t->slots[id & t->mask].load(std::memory_order_acquire);
+    if (obj == nullptr || obj->id != id ||
+        obj->going.load(std::memory_order_acquire)) {
+      return nullptr;
+    }
+    return obj;
+  }
 
   // Publishes under a new id; returns the caller's reference.
   BtfRef PublishLocked(std::unique_ptr<const Btf> btf, absl::string_view name,

@@ -1,0 +1,26 @@
+// The verifier workload with every register variant, on the running
+// kernel's BTF (or the fixture): 1, 10 and 1,000 modules, 1 and 2 threads,
+// with and without a writer churning module loads and unloads.
+//
+//   bazel run --config=opt //benchmarks:verifier_benchmark
+//
+// `btfreg compare` runs the same benchmarks and prints them as a table.
+
+#include <unistd.h>
+
+#include "benchmark/benchmark.h"
+#include "verifier_state/compare.h"
+
+namespace {
+
+const bool registered = [] {
+  btfreg::CompareOptions o;
+  if (access(std::string(btfreg::kVmlinuxPath).c_str(), R_OK) != 0) {
+    o.base_path = "tests/data/mini_vmlinux.btf";
+  }
+  o.modules = {1, 10, 1000};
+  btfreg::RegisterCompareBenchmarks(o);
+  return true;
+}();
+
+}  // namespace

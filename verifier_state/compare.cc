@@ -1,0 +1,105 @@
+#include "verifier_state/compare.h"
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "benchmark/benchmark.h"
+
+namespace btfreg {
+namespace {
+
+// One Workload per (base, module count), made on first use and kept.
+Workload& GetWorkload(const std::string& base, int modules) {
+  static std::mutex mu;
+  static std::map<std::pair<std::string, int>, std::unique_ptr<Workload>> cache;
+  std::lock_guard<std::mutex> l(mu);
+  auto& slot = cache[{base, modules}];
+  if (!slot) {
+    WorkloadOptions o;
+    o.base_path = base;
+    o.modules = modules;
+    auto w = Workload::Create(o);
+    if (!w.ok()) {
+      fprintf(stderr, "btfreg: %s\n", w.status().ToString().c_str());
+      abort();
+    }
+    slot = std::move(*w);
+  }
+  return *slot;
+}
+
+struct Shared {
+  std::atomic<int> running{0};
+};
+
+void Run(benchmark::State& state, Variant v, const std::string& base,
+         int modules, bool churn, std::shared_ptr<Shared> shared) {
+  Workload& w = GetWorkload(base, modules);
+  std::unique_ptr<Runner> runner = MakeRunner(w, v);
+  if (shared->running.fetch_add(1) == 0 && churn) w.StartChurn();
+  const int64_t cycles0 = w.churn_cycles();
+  RunStats total;
+  for (auto _ : state) {
+    RunStats s = runner->Run(1);
+    total.ops += s.ops;
+    total.lookups += s.lookups;
+    total.stale_hits += s.stale_hits;
+    total.failed += s.failed;
+  }
+  const int64_t cycles = w.churn_cycles() - cycles0;
+  runner.reset();  // unpins before the churn is stopped
+  if (shared->running.fetch_sub(1) == 1 && churn) w.StopChurn();
+  state.SetItemsProcessed(total.ops);
+  using C = benchmark::Counter;
+  // Wall time per operation, per thread.
+  state.counters["ns_per_op"] = C(static_cast<double>(total.ops), C::kIsRate | C::kInvert | C::kAvgThreads);
+  state.counters["lookups_per_op"] = C(total.ops ? double(total.lookups) / total.ops : 0, C::kAvgThreads);
+  state.counters["stale_hits"] = C(static_cast<double>(total.stale_hits));
+  state.counters["failed"] = C(static_cast<double>(total.failed));
+  state.counters["bytes_per_reg"] = C(static_cast<double>(RegBytes(v)), C::kAvgThreads);
+  state.counters["bytes_per_state"] = C(static_cast<double>(StateBytes(v)), C::kAvgThreads);
+  state.counters["churn_cycles"] = C(static_cast<double>(cycles), C::kAvgThreads);
+}
+
+}  // namespace
+
+void RegisterCompareBenchmarks(const CompareOptions& o) {
+  for (int modules : o.modules) {
+    for (bool churn : o.churn) {
+      for (Variant v : o.variants) {
+        const std::string name =
+            absl::StrCat("verifier/", VariantKey(v), "/modules:", modules,
+                         "/churn:", churn ? 1 : 0);
+        auto shared = std::make_shared<Shared>();
+        auto* b = benchmark::RegisterBenchmark(
+            name.c_str(), [=](benchmark::State& state) {
+              Run(state, v, o.base_path, modules, churn, shared);
+            });
+        b->UseRealTime()->MinTime(o.min_time);
+        for (int t : o.threads) b->Threads(t);
+      }
+    }
+  }
+}
+
+bool ParseCompareRunName(const std::string& name, CompareRunKey* key) {
+  std::vector<std::string> parts = absl::StrSplit(name, '/');
+  if (parts.size() < 4 || parts[0] != "verifier") return false;
+  key->variant = parts[1];
+  for (size_t i = 2; i < parts.size(); ++i) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(parts[i], ':');
+    int n = 0;
+    if (!absl::SimpleAtoi(kv.second, &n)) continue;
+    if (kv.first == "modules") key->modules = n;
+    if (kv.first == "churn") key->churn = n != 0;
+    if (kv.first == "threads") key->threads = n;
+  }
+  return true;
+}
+
+}  // namespace btfreg

@@ -1,0 +1,48 @@
+// verifier_state/compare.h: the pointer-vs-id comparison as Google
+// Benchmark runs, shared by benchmarks/verifier_benchmark and
+// `btfreg compare`.
+//
+//   CompareOptions o;                      // modules {10}, threads {1, 2}, ...
+//   RegisterCompareBenchmarks(o);
+//   benchmark::RunSpecifiedBenchmarks(&reporter);
+//   // each run is named "verifier/<variant>/modules:N/churn:C/threads:T"
+//
+// Each iteration runs one chain of the Workload's trace (workload.h) with
+// one register variant. Counters: "ns_per_op" (wall time per operation),
+// "lookups_per_op", "stale_hits" (lookups that found the module gone, under
+// churn), "bytes_per_reg", "bytes_per_state", "churn_cycles".
+
+#ifndef BTFREG_VERIFIER_STATE_COMPARE_H_
+#define BTFREG_VERIFIER_STATE_COMPARE_H_
+
+#include <string>
+#include <vector>
+
+#include "verifier_state/workload.h"
+
+namespace btfreg {
+
+struct CompareOptions {
+  std::string base_path = std::string(kVmlinuxPath);
+  std::vector<int> modules = {10};
+  std::vector<int> threads = {1, 2};
+  std::vector<bool> churn = {false, true};
+  std::vector<Variant> variants = std::vector<Variant>(
+      std::begin(kAllVariants), std::end(kAllVariants));
+  double min_time = 0.2;  // seconds per run
+};
+
+void RegisterCompareBenchmarks(const CompareOptions& options);
+
+// The parts of a run's name, parsed back ("verifier/rcu_id/modules:10/...").
+struct CompareRunKey {
+  std::string variant;  // VariantKey()
+  int modules = 0;
+  bool churn = false;
+  int threads = 1;
+};
+bool ParseCompareRunName(const std::string& name, CompareRunKey* key);
+
+}  // namespace btfreg
+
+#endif  // BTFREG_VERIFIER_STATE_COMPARE_H_
