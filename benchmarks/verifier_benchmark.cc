@@ -1,4 +1,5 @@
-// The verifier workload with every register variant, on the running
+// The bare resolve step and the verifier workload with every register
+// variant (verifier_state/compare.h), on the running
 // kernel's BTF (or the fixture): 1, 10 and 1,000 modules, 1 and 2 threads,
 // with and without a writer churning module loads and unloads.
 //

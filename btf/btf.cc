@@ -219,7 +219,7 @@ absl::StatusOr<std::unique_ptr<Btf>> Btf::Load(absl::Span<const uint8_t> bytes,
     return LibbpfError(name, "libbpf rejected the BTF", errno, log);
   }
   std::unique_ptr<Btf> out(new Btf(std::string(name), raw, base, bytes.size()));
-  s = ValidateTypes(raw, out->start_id_, name);
+  s = ValidateTypes(raw, out->start_id_, name, &out->ordered_);
   if (!s.ok()) return s;
   // btf__pointer_size() caches what it finds in the object; fill the cache
   // now, while the object is private, so that later calls only read it.
@@ -377,11 +377,16 @@ absl::StatusOr<std::string> Btf::TypeName(uint32_t id) const {
   return dump_out_;
 }
 
+bool Btf::ordered_struct(uint32_t id) const {
+  if (id < start_id_) return base_ != nullptr && base_->ordered_struct(id);
+  return id < type_count_ && ordered_[id - start_id_];
+}
+
 BtfMemory Btf::Memory() const {
   BtfMemory m;
   m.raw_bytes = raw_bytes_;
   m.libbpf_bytes = sizeof(uint32_t) * (type_count_ - start_id_);
-  m.index_bytes = index_.bytes();
+  m.index_bytes = index_.bytes() + ordered_.capacity() / 8;
   return m;
 }
 

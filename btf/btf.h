@@ -109,7 +109,7 @@ struct WalkResult {
 struct BtfMemory {
   size_t raw_bytes = 0;    // the BTF blob as loaded (libbpf keeps this copy)
   size_t libbpf_bytes = 0; // libbpf's per-type offset table
-  size_t index_bytes = 0;  // our name index
+  size_t index_bytes = 0;  // our name index and per-type flags
   size_t total() const { return raw_bytes + libbpf_bytes + index_bytes; }
 };
 
@@ -206,6 +206,10 @@ class Btf {
       absl::Span<const uint8_t> bytes, absl::string_view name,
       const Btf* base);
 
+  // Whether struct `id` has its members in order without overlap (set by
+  // validation); StructWalk then skips members without sizing them.
+  bool ordered_struct(uint32_t id) const;
+
   // Resolves one candidate (or all, when `all` is set); see struct_walk.cc.
   absl::Status Walk(uint32_t struct_id, uint32_t offset, uint32_t size,
                     WalkResult& partial, std::vector<WalkResult>* all) const;
@@ -217,6 +221,7 @@ class Btf {
   uint32_t type_count_ = 0;
   uint32_t start_id_ = 1;
   NameIndex index_;
+  std::vector<bool> ordered_;  // by id - start_id_
 
   // TypeName's btf_dump keeps caches, so it is not shared without a lock.
   mutable Mutex dump_mu_;

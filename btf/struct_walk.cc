@@ -58,6 +58,7 @@ absl::Status Btf::Walk(uint32_t sid, uint32_t off, uint32_t size,
                        " '", type_name(sid), "') is not a struct or union"));
     }
     const uint32_t vlen = btf_vlen(t);
+    const bool ordered = ordered_struct(sid);
     if (uint64_t{off} + size > t->size) {
       // A flexible array as the last member may be indexed past the end.
       const struct btf_type* last =
@@ -105,7 +106,8 @@ absl::Status Btf::Walk(uint32_t sid, uint32_t off, uint32_t size,
       const uint32_t bit_off = btf_member_bit_offset(t, i);
       uint32_t moff = bit_off / 8;
       if (uint64_t{off} + size <= moff) return Verdict::kStop;
-      const char* mname = btf__name_by_offset(btf_, m->name_off);
+      // Looked up only for the member chosen: most are skipped.
+      auto mname = [&] { return btf__name_by_offset(btf_, m->name_off); };
       const uint32_t bits = btf_member_bitfield_size(t, i);
       if (bits != 0) {
         // A bitfield is readable as part of a wider scalar access that
@@ -113,7 +115,7 @@ absl::Status Btf::Walk(uint32_t sid, uint32_t off, uint32_t size,
         // bitfield, hence off <= moff rather than ==.
         const uint32_t end = (bit_off + bits + 7) / 8;
         if (off <= moff && end <= uint64_t{off} + size) {
-          cur.path.push_back(WalkStep{sid, i, mname, -1});
+          cur.path.push_back(WalkStep{sid, i, mname(), -1});
           cur.kind = WalkKind::kScalar;
           cur.type_id = SkipModsAndTypedefs(m->type);
           cur.member_offset += moff;
@@ -123,6 +125,14 @@ absl::Status Btf::Walk(uint32_t sid, uint32_t off, uint32_t size,
         return Verdict::kMiss;
       }
       if (off < moff) return Verdict::kStop;
+      // In an ordered struct a member ends where (or before) the next one
+      // starts, so if the next starts at or before `off`, this one cannot
+      // cover it: skip it without sizing it.
+      if (ordered && i + 1 < vlen &&
+          btf_member_bit_offset(t, i + 1) / 8 <= off &&
+          btf_member_bitfield_size(t, i + 1) == 0) {
+        return Verdict::kMiss;
+      }
       uint32_t mid = SkipModsAndTypedefs(m->type);
       absl::StatusOr<uint32_t> msize_or = ResolvedSize(m->type);
       if (!msize_or.ok()) {
@@ -146,7 +156,7 @@ absl::Status Btf::Walk(uint32_t sid, uint32_t off, uint32_t size,
         index = (off - moff) / msize;
         moff += static_cast<uint32_t>(index) * msize;
       }
-      cur.path.push_back(WalkStep{sid, i, mname, index});
+      cur.path.push_back(WalkStep{sid, i, mname(), index});
       const struct btf_type* mt = type(mid);
       if (mt != nullptr && btf_is_composite(mt)) {
         cur.member_offset += moff;
@@ -157,7 +167,7 @@ absl::Status Btf::Walk(uint32_t sid, uint32_t off, uint32_t size,
       if (mt != nullptr && btf_is_ptr(mt)) {
         if (msize != size || off != moff) {
           status = absl::InvalidArgumentError(absl::StrCat(
-              name_, ": cannot access pointer member ", mname, " at offset ",
+              name_, ": cannot access pointer member ", mname(), " at offset ",
               moff, " of ", type_name(sid), " with an access of ", size,
               " bytes at offset ", off));
           return Verdict::kDecided;
@@ -177,7 +187,7 @@ absl::Status Btf::Walk(uint32_t sid, uint32_t off, uint32_t size,
       if (uint64_t{off} + size > mtrue_end) {
         status = absl::InvalidArgumentError(absl::StrCat(
             name_, ": access of ", size, " bytes at offset ", off,
-            " runs past the end of member ", mname, " (ends at ", mtrue_end,
+            " runs past the end of member ", mname(), " (ends at ", mtrue_end,
             ") in ", type_name(sid)));
         return Verdict::kDecided;
       }

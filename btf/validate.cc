@@ -250,14 +250,20 @@ class TypeChecker {
     }
   }
 
-  // After the loop checks: every member lies inside its struct.
-  absl::Status CheckMembers(uint32_t id) {
+  // After the loop checks: every member lies inside its struct. Sets
+  // `*ordered` for a struct whose members do not overlap and are in order.
+  absl::Status CheckMembers(uint32_t id, bool* ordered) {
     const struct btf_type* t = btf__type_by_id(btf_, id);
+    *ordered = false;
     if (!btf_is_composite(t)) return absl::OkStatus();
+    *ordered = btf_is_struct(t);
+    uint64_t prev_end = 0;
     const struct btf_member* m = btf_members(t);
     const uint64_t limit = uint64_t{t->size} * 8;
     for (uint32_t i = 0; i < btf_vlen(t); ++i) {
-      uint64_t off = btf_member_bit_offset(t, i);
+      const uint64_t start = btf_member_bit_offset(t, i);
+      if (start < prev_end) *ordered = false;
+      uint64_t off = start;
       uint32_t bits = btf_member_bitfield_size(t, i);
       if (bits == 0) {
         long long size = btf__resolve_size(btf_, m[i].type);
@@ -268,6 +274,7 @@ class TypeChecker {
         bits = 0;
         off += uint64_t(size) * 8;
       }
+      prev_end = off + bits;
       if (off + bits > limit) {
         return Bad(name_, absl::StrCat("type ", id, " (",
                                        KindName(btf_kind(t)), " '",
@@ -355,7 +362,7 @@ absl::Status ValidateHeader(absl::Span<const uint8_t> raw,
 }
 
 absl::Status ValidateTypes(const struct btf* btf, uint32_t first,
-                           absl::string_view name) {
+                           absl::string_view name, std::vector<bool>* ordered) {
   const uint32_t end = btf__type_cnt(btf);
   TypeChecker checker(btf, name);
   for (uint32_t id = first; id < end; ++id) {
@@ -366,9 +373,12 @@ absl::Status ValidateTypes(const struct btf* btf, uint32_t first,
     absl::Status s = FindLoops(btf, first, end, g, name);
     if (!s.ok()) return s;
   }
+  ordered->assign(end - first, false);
   for (uint32_t id = first; id < end; ++id) {
-    absl::Status s = checker.CheckMembers(id);
+    bool in_order = false;
+    absl::Status s = checker.CheckMembers(id, &in_order);
     if (!s.ok()) return s;
+    (*ordered)[id - first] = in_order;
   }
   return absl::OkStatus();
 }

@@ -13,6 +13,7 @@
 #define BTFREG_BTF_VALIDATE_H_
 
 #include <cstdint>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -29,9 +30,12 @@ absl::Status ValidateHeader(absl::Span<const uint8_t> raw,
                             absl::string_view name, bool is_split);
 
 // Checks the types with ids in [first, btf__type_cnt(btf)). Types below
-// `first` belong to an already validated base.
+// `first` belong to an already validated base. On success, `ordered[id -
+// first]` says whether `id` is a struct whose members lie in offset order
+// without overlapping (every C struct), which lets a walk skip a member as
+// soon as the next one starts at or before the offset it looks for.
 absl::Status ValidateTypes(const struct btf* btf, uint32_t first,
-                           absl::string_view name);
+                           absl::string_view name, std::vector<bool>* ordered);
 
 }  // namespace btfreg
 

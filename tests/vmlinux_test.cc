@@ -8,6 +8,7 @@
 #include <string>
 
 #include "btf/btf.h"
+#include "bpf/btf.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -97,6 +98,80 @@ TEST_F(VmlinuxTest, IndexAgreesWithLibbpfForEveryNamedType) {
   }
   EXPECT_GT(checked, 10000u);
   printf("checked %zu named types against btf__find_by_name_kind\n", checked);
+}
+
+}  // namespace
+}  // namespace btfreg
+
+namespace btfreg {
+namespace {
+
+// Every sized member of every struct is what a walk at its offset finds
+// first: checks StructWalk's member skipping against the member list.
+size_t CheckEveryMemberIsFound(const Btf& btf) {
+  size_t checked = 0;
+  for (uint32_t id = btf.start_id(); id < btf.type_count(); ++id) {
+    if (btf.kind(id) != BTF_KIND_STRUCT) continue;
+    auto members = btf.Members(id);
+    for (size_t i = 0; i < members->size(); ++i) {
+      const Member& m = (*members)[i];
+      if (m.bitfield_size != 0 || m.bit_offset % 8 != 0) continue;
+      auto size = btf.ResolvedSize(m.type_id);
+      if (!size.ok() || *size == 0) continue;
+      // A later member at the same offset (after zero-sized ones) is not
+      // what the kernel finds first; only check the first sized one.
+      bool shadowed = false;
+      for (size_t j = 0; j < i; ++j) {
+        const Member& p = (*members)[j];
+        auto psize = btf.ResolvedSize(p.type_id);
+        if (p.bitfield_size == 0 && psize.ok() && *psize > 0 &&
+            p.bit_offset / 8 + *psize > m.bit_offset / 8) {
+          shadowed = true;
+        }
+      }
+      if (shadowed) continue;
+      // Read what lies first in the member: a whole pointer, else a byte.
+      uint32_t leaf = btf.SkipModsAndTypedefs(m.type_id);
+      bool bad_leaf = false;
+      for (int depth = 0; depth < 16; ++depth) {
+        if (btf.kind(leaf) == BTF_KIND_ARRAY) {
+          leaf = btf.SkipModsAndTypedefs(btf_array(btf.type(leaf))->type);
+        } else if (btf.kind(leaf) == BTF_KIND_STRUCT || btf.kind(leaf) == BTF_KIND_UNION) {
+          auto inner = btf.Members(leaf);
+          if (inner->empty() || (*inner)[0].bitfield_size != 0 ||
+              (*inner)[0].bit_offset != 0) {
+            bad_leaf = true;
+            break;
+          }
+          leaf = btf.SkipModsAndTypedefs((*inner)[0].type_id);
+        } else {
+          break;
+        }
+      }
+      if (bad_leaf) continue;
+      const uint32_t access = btf.kind(leaf) == BTF_KIND_PTR ? 8 : 1;
+      auto walk = btf.StructWalk(id, m.bit_offset / 8, access);
+      EXPECT_TRUE(walk.ok()) << btf.type_name(id) << "." << m.name << ": "
+                             << walk.status();
+      if (!walk.ok()) return checked;
+      EXPECT_EQ(walk->path[0].member_index, i)
+          << btf.type_name(id) << "." << m.name;
+      ++checked;
+    }
+  }
+  return checked;
+}
+
+TEST(StructWalkSkipTest, FixtureMembersAreFoundAtTheirOffsets) {
+  auto btf = Btf::LoadFile("tests/data/mini_vmlinux.btf");
+  ASSERT_TRUE(btf.ok());
+  EXPECT_GT(CheckEveryMemberIsFound(**btf), 50u);
+}
+
+TEST_F(VmlinuxTest, EveryMemberIsFoundAtItsOffset) {
+  size_t checked = CheckEveryMemberIsFound(*vmlinux_);
+  printf("walked to %zu members\n", checked);
+  EXPECT_GT(checked, 10000u);
 }
 
 }  // namespace

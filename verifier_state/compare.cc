@@ -37,15 +37,16 @@ struct Shared {
   std::atomic<int> running{0};
 };
 
+// `resolve`: the bare lookup (64 per iteration); else one workload chain.
 void Run(benchmark::State& state, Variant v, const std::string& base,
-         int modules, bool churn, std::shared_ptr<Shared> shared) {
+         int modules, bool churn, bool resolve, std::shared_ptr<Shared> shared) {
   Workload& w = GetWorkload(base, modules);
   std::unique_ptr<Runner> runner = MakeRunner(w, v);
   if (shared->running.fetch_add(1) == 0 && churn) w.StartChurn();
   const int64_t cycles0 = w.churn_cycles();
   RunStats total;
   for (auto _ : state) {
-    RunStats s = runner->Run(1);
+    RunStats s = resolve ? runner->Resolve(64) : runner->Run(1);
     total.ops += s.ops;
     total.lookups += s.lookups;
     total.stale_hits += s.stale_hits;
@@ -69,27 +70,36 @@ void Run(benchmark::State& state, Variant v, const std::string& base,
 }  // namespace
 
 void RegisterCompareBenchmarks(const CompareOptions& o) {
+  for (const char* kind : {"resolve", "verifier"}) {
+  const bool resolve = kind[0] == 'r';
   for (int modules : o.modules) {
     for (bool churn : o.churn) {
       for (Variant v : o.variants) {
         const std::string name =
-            absl::StrCat("verifier/", VariantKey(v), "/modules:", modules,
+            absl::StrCat(kind, "/", VariantKey(v), "/modules:", modules,
                          "/churn:", churn ? 1 : 0);
         auto shared = std::make_shared<Shared>();
         auto* b = benchmark::RegisterBenchmark(
             name.c_str(), [=](benchmark::State& state) {
-              Run(state, v, o.base_path, modules, churn, shared);
+              Run(state, v, o.base_path, modules, churn, resolve, shared);
             });
         b->UseRealTime()->MinTime(o.min_time);
+        if (o.repetitions > 1) {
+          b->Repetitions(o.repetitions)->ReportAggregatesOnly(true);
+        }
         for (int t : o.threads) b->Threads(t);
       }
     }
+  }
   }
 }
 
 bool ParseCompareRunName(const std::string& name, CompareRunKey* key) {
   std::vector<std::string> parts = absl::StrSplit(name, '/');
-  if (parts.size() < 4 || parts[0] != "verifier") return false;
+  if (parts.size() < 4 || (parts[0] != "verifier" && parts[0] != "resolve")) {
+    return false;
+  }
+  key->resolve = parts[0] == "resolve";
   key->variant = parts[1];
   for (size_t i = 2; i < parts.size(); ++i) {
     std::pair<std::string, std::string> kv = absl::StrSplit(parts[i], ':');

@@ -5,10 +5,12 @@
 //   CompareOptions o;                      // modules {10}, threads {1, 2}, ...
 //   RegisterCompareBenchmarks(o);
 //   benchmark::RunSpecifiedBenchmarks(&reporter);
-//   // each run is named "verifier/<variant>/modules:N/churn:C/threads:T"
+//   // runs are named "{resolve,verifier}/<variant>/modules:N/churn:C/threads:T"
 //
-// Each iteration runs one chain of the Workload's trace (workload.h) with
-// one register variant. Counters: "ns_per_op" (wall time per operation),
+// Two families: "resolve/..." times the bare step "register -> BTF object ->
+// one field" (64 registers naming random objects per iteration), and
+// "verifier/..." runs one chain of the Workload's trace (workload.h) per
+// iteration, walks included, with one register variant. Counters: "ns_per_op" (wall time per operation),
 // "lookups_per_op", "stale_hits" (lookups that found the module gone, under
 // churn), "bytes_per_reg", "bytes_per_state", "churn_cycles".
 
@@ -29,14 +31,18 @@ struct CompareOptions {
   std::vector<bool> churn = {false, true};
   std::vector<Variant> variants = std::vector<Variant>(
       std::begin(kAllVariants), std::end(kAllVariants));
-  double min_time = 0.2;  // seconds per run
+  double min_time = 0.1;  // seconds per run
+  // Runs per configuration; with more than one, only the mean, median and
+  // spread are reported (use the median: the machine is noisy).
+  int repetitions = 3;
 };
 
 void RegisterCompareBenchmarks(const CompareOptions& options);
 
 // The parts of a run's name, parsed back ("verifier/rcu_id/modules:10/...").
 struct CompareRunKey {
-  std::string variant;  // VariantKey()
+  bool resolve = false;  // the bare resolve step, not the workload
+  std::string variant;   // VariantKey()
   int modules = 0;
   bool churn = false;
   int threads = 1;

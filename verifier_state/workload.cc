@@ -237,6 +237,7 @@ class RunnerOf : public Runner {
  public:
   RunnerOf(Workload& w, R r) : program_(w, std::move(r)) {}
   RunStats Run(int64_t chains) override { return program_.Run(chains); }
+  RunStats Resolve(int64_t n) override { return program_.Resolve(n); }
 
  private:
   Program<R> program_;

@@ -163,6 +163,28 @@ class Program {
     cur_.PushFrame(-1, 0);
   }
 
+  // Resolves `n` registers (of kResolveRegs, naming random objects) to their
+  // BTF object and reads one field: the bare lookup, without the walk. A
+  // register whose object went is marked again from a fresh lookup by name.
+  RunStats Resolve(int64_t n) {
+    if (resolve_regs_.empty()) PrepareResolve();
+    RunStats s;
+    const int64_t misses0 = r_.counters().misses;
+    uint64_t sink = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const size_t at = next_resolve_++ & (kResolveRegs - 1);
+      if (!r_.With(resolve_regs_[at], [&](const Btf& btf) { sink += btf.type_count(); })) {
+        const size_t k = resolve_objects_[at];
+        objects_[k] = BtfRef();
+        if (Refresh(k)) MarkBtfId(r_, resolve_regs_[at], objects_[k], 1);
+      }
+    }
+    sink_ += sink;
+    s.ops = s.lookups = n;
+    s.stale_hits = r_.counters().misses - misses0;
+    return s;
+  }
+
   // Runs `n` chains of the trace, continuing where the last call stopped.
   RunStats Run(int64_t n) {
     RunStats s;
@@ -220,9 +242,26 @@ class Program {
     return static_cast<bool>(objects_[k]);
   }
 
+  static constexpr size_t kResolveRegs = 4096;
+  void PrepareResolve() {
+    uint64_t x = 88172645463325252ull;
+    resolve_regs_.resize(kResolveRegs);
+    for (size_t i = 0; i < kResolveRegs; ++i) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      size_t k = x % objects_.size();
+      if (!objects_[k] && !Refresh(k)) k = 0;
+      resolve_objects_.push_back(k);
+      MarkBtfId(r_, resolve_regs_[i], objects_[k], 1);
+    }
+  }
+
   Workload& w_;
   R r_;
   UsedBtfs used_;
+  std::vector<Reg> resolve_regs_;
+  std::vector<size_t> resolve_objects_;
+  size_t next_resolve_ = 0;
+  uint64_t sink_ = 0;  // keeps the resolved reads alive
   std::vector<BtfRef> objects_;
   VerifierState<Reg> saved_, cur_;
   uint64_t next_ = 0;
@@ -251,6 +290,7 @@ class Runner {
  public:
   virtual ~Runner() = default;
   virtual RunStats Run(int64_t chains) = 0;
+  virtual RunStats Resolve(int64_t n) = 0;
 };
 std::unique_ptr<Runner> MakeRunner(Workload& w, Variant v);
 

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The btfreg CLI as a user runs it: argument handling, the table's columns,
+# the JSON, and errors for unknown flags. Runs on the bundled fixture so that
+# it needs nothing from the machine.
+set -uo pipefail
+btfreg="$1"
+fixture=tests/data/mini_vmlinux.btf
+tmp="${TEST_TMPDIR:-$(mktemp -d)}"
+failures=0
+check() {  # check NAME CONDITION...
+  local name=$1; shift
+  if "$@"; then echo "PASS: $name"; else echo "FAIL: $name"; failures=$((failures + 1)); fi
+}
+
+"$btfreg" > "$tmp/none.out" 2>&1; rc=$?
+check "no command: exit 2 and usage" test $rc -eq 2 -a -n "$(grep -l 'usage: btfreg COMMAND' "$tmp/none.out")"
+"$btfreg" frobnicate > "$tmp/unknown.out" 2>&1; rc=$?
+check "unknown command: exit 2" test $rc -eq 2
+check "unknown command: named" grep -q "unknown command 'frobnicate'" "$tmp/unknown.out"
+
+"$btfreg" compare --bogus > "$tmp/bogus.out" 2>&1; rc=$?
+check "unknown flag: exit 2" test $rc -eq 2
+check "unknown flag: named" grep -q "unknown argument '--bogus'" "$tmp/bogus.out"
+check "unknown flag: usage follows" grep -q "usage: btfreg compare" "$tmp/bogus.out"
+"$btfreg" compare --quick --full > "$tmp/both.out" 2>&1; rc=$?
+check "--quick with --full: exit 2" test $rc -eq 2
+"$btfreg" compare --btf /nonexistent.btf --quick > "$tmp/missing.out" 2>&1; rc=$?
+check "missing BTF: exit 1, named" test $rc -eq 1 -a -n "$(grep -l nonexistent "$tmp/missing.out")"
+"$btfreg" compare --help > "$tmp/help.out" 2>&1; rc=$?
+check "--help: exit 0" test $rc -eq 0
+
+"$btfreg" compare --quick --btf "$fixture" --json "$tmp/out.json" \
+  > "$tmp/table.out" 2> "$tmp/progress.err"; rc=$?
+check "compare --quick: exit 0" test $rc -eq 0
+for column in variant ns/op ratio lookups/op B/reg B/state "stale hits" "on unload"; do
+  check "table column '$column'" grep -q -- "$column" "$tmp/table.out"
+done
+for variant in "pointer + id" "id, lock-free lookup" "id, mutex+map+refcount" "handle {slot, gen}"; do
+  check "table row '$variant'" grep -q -- "$variant" "$tmp/table.out"
+done
+check "pointer row is the 1.00x reference" grep -qE "pointer \+ id .* 1\.00x" "$tmp/table.out"
+check "unload outcome: pinned" grep -q "stays valid (pinned)" "$tmp/table.out"
+check "unload outcome: detected" grep -q "detected" "$tmp/table.out"
+check "says which BTF" grep -q "BTF: $fixture" "$tmp/table.out"
+check "progress on stderr" grep -q "\[12/12\]" "$tmp/progress.err"
+check "JSON parses as Google Benchmark output" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert "context" in d and len(d["benchmarks"]) == 12, len(d["benchmarks"])
+b = d["benchmarks"][0]
+for k in ("name", "iterations", "real_time", "cpu_time", "time_unit", "ns_per_op"):
+    assert k in b, k
+' "$tmp/out.json"
+
+"$btfreg" info --btf "$fixture" --json > "$tmp/info.json"; rc=$?
+check "info --json: exit 0 and parses" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["types"] > 50 and d["kinds"]["STRUCT"] > 10
+' "$tmp/info.json"
+
+echo "$failures failure(s)"
+[ $failures -eq 0 ]
