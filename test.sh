@@ -22,29 +22,36 @@ run() {
   [ $rc -eq 0 ] || rc_all=1
 }
 
-# run_consumer: builds and runs examples/consumer, counted as one test.
-run_consumer() {
+# run_command LABEL COMMAND...: a command that is a test of its own, counted
+# as one passed or failed case by its exit code.
+run_command() {
+  local label=$1; shift
   step=$((step + 1))
-  echo "=== consumer: examples/consumer (a separate Bazel workspace)" >&2
-  local log="$out/consumer.log" rc
-  (cd examples/consumer && bazel run //:consumer -- "$PWD/../../tests/data/mini_vmlinux.btf") \
-    > "$log" 2>&1
-  rc=$?
-  tail -5 "$log" >&2
-  if [ $rc -eq 0 ] && grep -q "^consumer: ok" "$log"; then
-    echo '{"testResult":{"status":"PASSED"},"id":{"testResult":{"label":"examples/consumer"}}}' > "$out/$step.json"
-  else
-    echo '{"testResult":{"status":"FAILED"},"id":{"testResult":{"label":"examples/consumer"}}}' > "$out/$step.json"
-    rc_all=1
-  fi
+  echo "=== $label: $*" >&2
+  local log="$out/$step.log" status=PASSED
+  "$@" > "$log" 2>&1 || status=FAILED
+  tail -12 "$log" >&2
+  [ $status = PASSED ] || rc_all=1
+  printf '{"testResult":{"status":"%s"},"id":{"testResult":{"label":"%s"}}}\n' \
+    "$status" "$label" > "$out/$step.json"
   echo 0 > "$out/$step.rc"
+}
+
+# run_consumer: builds and runs examples/consumer, a separate workspace.
+run_consumer() {
+  run_command "examples/consumer" bash -c \
+    'cd examples/consumer && bazel run //:consumer -- "$PWD/../../tests/data/mini_vmlinux.btf" && echo "consumer built and ran"'
 }
 
 run "all tests" test //...
 # The concurrent code and the untrusted-input paths under the sanitizers.
-sanitized=(//btf:all //registry:all //verifier_state:all //tests:registry_stress_test)
+sanitized=(//btf:all //registry:all //verifier_state:all //tests:registry_stress_test
+           //tests:race_test //tests:race_fault_test)
 run "ASan + UBSan + leaks" test --config=asan "${sanitized[@]}"
 run "TSan" test --config=tsan "${sanitized[@]}"
+# The race harness as users run it, for a bounded time, under both.
+run_command "btfreg race (ASan)" bazel run --config=asan //tools:btfreg -- race --duration 5
+run_command "btfreg race (TSan)" bazel run --config=tsan //tools:btfreg -- race --duration 5
 # The library as a user links it: a separate workspace (examples/consumer).
 run_consumer
 

@@ -57,6 +57,7 @@ struct Counters {
   std::atomic<int64_t> awaiting_grace{0};    // no references, not yet freed
   std::atomic<int64_t> freed{0};
   std::atomic<int64_t> bytes{0};             // Btf memory of unfreed objects
+  std::atomic<int64_t> underflows{0};        // puts without a matching get
 };
 
 // One registered BTF object. Allocated by the Registry, freed by the last
@@ -120,6 +121,9 @@ class BtfRef {
   bool is_module() const { return obj_->is_module; }
   uint64_t kernel_id() const { return obj_->kernel_id; }
   BtfHandle handle() const { return obj_->handle; }
+  // References to the object right now (racy; for diagnostics and tests,
+  // as std::shared_ptr::use_count).
+  int32_t use_count() const { return obj_->refcnt.load(std::memory_order_relaxed); }
   // True once ModuleGoing unpublished the object.
   bool going() const { return obj_->going.load(std::memory_order_acquire); }
 

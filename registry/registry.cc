@@ -5,8 +5,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "registry/fault.h"
 
 namespace btfreg {
+
+#ifdef BTFREG_FAULT_INJECTION
+fault::Fault fault::g_active = fault::kNone;
+#endif
 
 namespace internal {
 
@@ -23,13 +28,23 @@ void FreeObject(void* arg) {
 }  // namespace
 
 void Put(BtfObject* obj) {
-  if (obj->refcnt.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+  const int32_t before = obj->refcnt.fetch_sub(1, std::memory_order_acq_rel);
+  if (before != 1) {
+    // More puts than gets: a reference was dropped that nobody took. The
+    // object may already be freed, so this is reported, not repaired.
+    if (before <= 0) obj->counters->underflows.fetch_add(1);
+    return;
+  }
   // The last reference: nobody can take a new one (lookups increment only
   // if not zero), but a reader may still be looking at the object.
   if (obj->going.load(std::memory_order_acquire)) {
     obj->counters->going_referenced.fetch_sub(1);
   }
   obj->counters->awaiting_grace.fetch_add(1);
+  if (fault::Active(fault::kSkipGracePeriod)) {
+    FreeObject(obj);  // readers in a read section may still be using it
+    return;
+  }
   rcu::CallAfterGracePeriod(&obj->rcu, FreeObject, obj);
 }
 
@@ -60,7 +75,9 @@ ModulePin& ModulePin::operator=(ModulePin&& other) noexcept {
 
 void ModulePin::Release() {
   if (!ref_) return;
-  ref_.obj_->pins.fetch_sub(1, std::memory_order_release);
+  if (!fault::Active(fault::kMissingPin)) {
+    ref_.obj_->pins.fetch_sub(1, std::memory_order_release);
+  }
   ref_.reset();
 }
 
@@ -170,7 +187,11 @@ BtfRef Registry::GetById(uint32_t id) const {
   {
     rcu::ReadSection rs;
     auto* obj = const_cast<internal::BtfObject*>(Lookup(id));
-    if (obj != nullptr && IncrementIfNotZero(obj->refcnt)) found = obj;
+    if (fault::Active(fault::kPrematurePut)) {
+      found = obj;  // a reference handed out that was never taken
+    } else if (obj != nullptr && IncrementIfNotZero(obj->refcnt)) {
+      found = obj;
+    }
   }
   BtfRef ref(found);
   // Went between the lookup and the increment: it is not ours to return.
@@ -349,7 +370,9 @@ absl::StatusOr<ModulePin> Registry::TryPinModule(absl::string_view name) {
         absl::StrCat("module ", name, " is still coming, not live"));
   }
   it->second.obj->refcnt.fetch_add(1);
-  it->second.obj->pins.fetch_add(1, std::memory_order_acq_rel);
+  if (!fault::Active(fault::kMissingPin)) {
+    it->second.obj->pins.fetch_add(1, std::memory_order_acq_rel);
+  }
   return ModulePin(BtfRef(it->second.obj));
 }
 
@@ -428,6 +451,8 @@ RegistryStats Registry::Stats() const {
   s.loads = loads_;
   s.unloads = unloads_;
   s.bytes = counters_->bytes.load();
+  s.freed = counters_->freed.load();
+  s.underflows = counters_->underflows.load();
   return s;
 }
 

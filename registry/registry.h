@@ -89,6 +89,8 @@ struct RegistryStats {
   int64_t loads = 0;             // objects ever published
   int64_t unloads = 0;           // modules ever gone
   int64_t bytes = 0;             // Btf memory of all unfreed objects
+  int64_t freed = 0;             // objects freed (after their grace period)
+  int64_t underflows = 0;        // puts of references never taken: a bug
 };
 
 // What observers hear about, in the order it happened.

@@ -2,6 +2,7 @@
 //
 //   btfreg compare [--quick|--full]      pointer vs id costs (the main job)
 //   btfreg info [--btf FILE] [--json]    what a BTF object holds
+//   btfreg race [--duration S] ...       module unload race harness
 
 #include <unistd.h>
 
@@ -22,7 +23,8 @@ constexpr char kUsage[] =
     "usage: btfreg COMMAND [options]\n\n"
     "commands:\n"
     "  compare  pointer vs id lookup costs on a verifier workload (the main job)\n"
-    "  info     what a BTF object holds: types by kind, bytes, largest structs\n\n"
+    "  info     what a BTF object holds: types by kind, bytes, largest structs\n"
+    "  race     module unload race harness: checks lifetime rules under churn\n\n"
     "`btfreg COMMAND --help` describes each command's options.\n";
 }  // namespace
 
@@ -58,6 +60,7 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   if (command == "info") return btfreg::InfoCommand(argc - 2, argv + 2);
   if (command == "compare") return btfreg::CompareCommand(argc - 2, argv + 2);
+  if (command == "race") return btfreg::RaceCommand(argc - 2, argv + 2);
   fprintf(stderr, "btfreg: unknown command '%s'\n\n%s", command.c_str(),
           btfreg::kUsage);
   return 2;

@@ -12,6 +12,7 @@ namespace btfreg {
 // Each takes the arguments after its name; returns the exit code.
 int InfoCommand(int argc, char** argv);
 int CompareCommand(int argc, char** argv);
+int RaceCommand(int argc, char** argv);
 
 // The running kernel's vmlinux BTF when readable, else the bundled fixture
 // (tests/data/mini_vmlinux.btf); `note` says which and why.
