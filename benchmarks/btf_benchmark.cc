@@ -5,24 +5,18 @@
 //   bazel run --config=opt //benchmarks:btf_benchmark
 
 #include <bpf/btf.h>
-#include <unistd.h>
-
 #include <random>
 #include <string>
 #include <vector>
 
 #include "benchmark/benchmark.h"
 #include "btf/btf.h"
+#include "verifier_state/workload.h"
 
 namespace btfreg {
 namespace {
 
-std::string BtfPath() {
-  if (access(std::string(kVmlinuxPath).c_str(), R_OK) == 0) {
-    return std::string(kVmlinuxPath);
-  }
-  return "tests/data/mini_vmlinux.btf";
-}
+std::string BtfPath() { return VmlinuxOrFixture(); }
 
 const Btf& Shared() {
   static const Btf* btf = [] {

@@ -8,8 +8,6 @@
 // compare "id -> object -> field" costs. Ratios are meaningful only within
 // one run.
 
-#include <unistd.h>
-
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -23,16 +21,12 @@
 #include "benchmark/benchmark.h"
 #include "btf/synth.h"
 #include "registry/registry.h"
+#include "verifier_state/workload.h"
 
 namespace btfreg {
 namespace {
 
-std::string BasePath() {
-  if (access(std::string(kVmlinuxPath).c_str(), R_OK) == 0) {
-    return std::string(kVmlinuxPath);
-  }
-  return "tests/data/mini_vmlinux.btf";
-}
+std::string BasePath() { return VmlinuxOrFixture(); }
 
 // The kernel-like baseline: an idr under a lock, and a refcount per get/put.
 struct LockedIdr {

@@ -7,8 +7,6 @@
 //
 // `btfreg compare` runs the same benchmarks and prints them as a table.
 
-#include <unistd.h>
-
 #include "benchmark/benchmark.h"
 #include "verifier_state/compare.h"
 
@@ -16,9 +14,7 @@ namespace {
 
 const bool registered = [] {
   btfreg::CompareOptions o;
-  if (access(std::string(btfreg::kVmlinuxPath).c_str(), R_OK) != 0) {
-    o.base_path = "tests/data/mini_vmlinux.btf";
-  }
+  o.base_path = btfreg::VmlinuxOrFixture();
   o.modules = {1, 10, 1000};
   btfreg::RegisterCompareBenchmarks(o);
   return true;

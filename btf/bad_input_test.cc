@@ -21,6 +21,15 @@ namespace {
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
+// The raw bytes of a BTF being built; frees it.
+std::vector<uint8_t> BytesOf(struct btf* w) {
+  uint32_t size;
+  const uint8_t* p = static_cast<const uint8_t*>(btf__raw_data(w, &size));
+  std::vector<uint8_t> out(p, p + size);
+  btf__free(w);
+  return out;
+}
+
 std::vector<uint8_t> ValidBtf() {
   struct btf* w = btf__new_empty();
   int i = btf__add_int(w, "int", 4, BTF_INT_SIGNED);
@@ -28,11 +37,7 @@ std::vector<uint8_t> ValidBtf() {
   btf__add_field(w, "a", i, 0, 0);
   btf__add_field(w, "b", i, 32, 0);
   btf__add_ptr(w, s);
-  uint32_t size;
-  const uint8_t* p = static_cast<const uint8_t*>(btf__raw_data(w, &size));
-  std::vector<uint8_t> out(p, p + size);
-  btf__free(w);
-  return out;
+  return BytesOf(w);
 }
 
 struct btf_header* Header(std::vector<uint8_t>& b) {
@@ -169,11 +174,7 @@ TEST(BadInputTest, StructContainingItself) {
   int s = btf__add_struct(w, "self", 8);
   btf__add_field(w, "a", i, 0, 0);
   btf__add_field(w, "me", s, 32, 0);
-  uint32_t size;
-  const uint8_t* p = static_cast<const uint8_t*>(btf__raw_data(w, &size));
-  std::vector<uint8_t> b(p, p + size);
-  btf__free(w);
-  absl::Status st = LoadAsFile("self.btf", b);
+  absl::Status st = LoadAsFile("self.btf", BytesOf(w));
   EXPECT_THAT(st.message(), AllOf(HasSubstr("self.btf"), HasSubstr("loop")));
 }
 
@@ -183,11 +184,7 @@ TEST(BadInputTest, MemberPastTheStruct) {
   btf__add_struct(w, "small", 4);
   btf__add_field(w, "a", i, 0, 0);
   btf__add_field(w, "b", i, 32, 0);
-  uint32_t size;
-  const uint8_t* p = static_cast<const uint8_t*>(btf__raw_data(w, &size));
-  std::vector<uint8_t> b(p, p + size);
-  btf__free(w);
-  absl::Status s = LoadAsFile("overflow.btf", b);
+  absl::Status s = LoadAsFile("overflow.btf", BytesOf(w));
   EXPECT_THAT(s.message(), AllOf(HasSubstr("overflow.btf"),
                                  HasSubstr("ends past the struct's size 4")));
 }

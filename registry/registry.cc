@@ -235,42 +235,33 @@ BtfRef Registry::base() const {
 
 absl::StatusOr<BtfRef> Registry::ModuleComing(
     absl::string_view name, absl::Span<const uint8_t> split_btf) {
+  return ComeWith(name, [&](const Btf& base) {
+    return Btf::LoadSplitBytes(split_btf, absl::StrCat("module ", name), base);
+  });
+}
+
+absl::StatusOr<BtfRef> Registry::ModuleComingFromFile(absl::string_view name,
+                                                      absl::string_view path) {
+  return ComeWith(name, [&](const Btf& base)
+                            -> absl::StatusOr<std::unique_ptr<Btf>> {
+    auto btf = Btf::LoadSplitFile(path, base);
+    if (btf.ok()) return btf;
+    return absl::Status(btf.status().code(), absl::StrCat("module ", name, ": ",
+                                                          btf.status().message()));
+  });
+}
+
+absl::StatusOr<BtfRef> Registry::ComeWith(
+    absl::string_view name,
+    absl::FunctionRef<absl::StatusOr<std::unique_ptr<Btf>>(const Btf&)> parse) {
   // Parse outside the lock; the base cannot go while `base` is held.
   BtfRef base = this->base();
   if (!base) {
     return absl::FailedPreconditionError(absl::StrCat(
         "module ", name, ": the registry has no base BTF to split it on"));
   }
-  auto btf = Btf::LoadSplitBytes(split_btf, absl::StrCat("module ", name),
-                                 *base);
+  absl::StatusOr<std::unique_ptr<Btf>> btf = parse(*base);
   if (!btf.ok()) return btf.status();
-  BtfRef ref;
-  {
-    MutexLock l(mu_);
-    if (by_name_.contains(name)) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("module ", name, " is already registered"));
-    }
-    ref = PublishLocked(std::move(*btf), name, /*is_module=*/true);
-    by_name_[std::string(name)] = Entry{ref.obj_, ModuleState::kComing};
-  }
-  DrainEvents();
-  return ref;
-}
-
-absl::StatusOr<BtfRef> Registry::ModuleComingFromFile(absl::string_view name,
-                                                      absl::string_view path) {
-  BtfRef base = this->base();
-  if (!base) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "module ", name, ": the registry has no base BTF to split it on"));
-  }
-  auto btf = Btf::LoadSplitFile(path, *base);
-  if (!btf.ok()) {
-    return absl::Status(btf.status().code(),
-                        absl::StrCat("module ", name, ": ",
-                                     btf.status().message()));
-  }
   BtfRef ref;
   {
     MutexLock l(mu_);

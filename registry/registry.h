@@ -43,6 +43,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -250,6 +251,12 @@ class Registry {
     return obj;
   }
 
+  // ModuleComing's body: `parse` makes the split BTF on the base (outside
+  // the lock); then the module is published under its name.
+  absl::StatusOr<BtfRef> ComeWith(
+      absl::string_view name,
+      absl::FunctionRef<absl::StatusOr<std::unique_ptr<Btf>>(const Btf&)> parse)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Publishes under a new id; returns the caller's reference.
   BtfRef PublishLocked(std::unique_ptr<const Btf> btf, absl::string_view name,
                        bool is_module) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "btf/btf.h"
 #include "tools/commands.h"
+#include "verifier_state/workload.h"
 
 namespace btfreg {
 
@@ -29,13 +30,11 @@ constexpr char kUsage[] =
 }  // namespace
 
 std::string DefaultBtfPath(std::string* note) {
-  if (access(std::string(kVmlinuxPath).c_str(), R_OK) == 0) {
-    return std::string(kVmlinuxPath);
-  }
+  std::string path = VmlinuxOrFixture();
+  if (path == kVmlinuxPath) return path;
   // The fixture ships in the runfiles of `bazel run`, whose working
   // directory is the runfiles tree; a binary run by hand looks beside itself.
-  const std::string rel = "tests/data/mini_vmlinux.btf";
-  std::string path = rel;
+  const std::string rel = kFixtureBase;
   if (access(path.c_str(), R_OK) != 0) {
     path = absl::StrCat(g_argv0, ".runfiles/btfreg/", rel);
   }

@@ -9,6 +9,13 @@
 
 namespace btfreg {
 
+std::string VmlinuxOrFixture() {
+  if (access(std::string(kVmlinuxPath).c_str(), R_OK) == 0) {
+    return std::string(kVmlinuxPath);
+  }
+  return kFixtureBase;
+}
+
 LockedIdr::LockedIdr(Registry& registry) : registry_(registry) {
   // Seed with what is published now, then follow the changes.
   for (BtfRef& ref : registry.Snapshot()) {

@@ -44,6 +44,12 @@
 
 namespace btfreg {
 
+// The bundled base fixture, relative to the runfiles root (or the repo).
+inline constexpr char kFixtureBase[] = "tests/data/mini_vmlinux.btf";
+// The running kernel's vmlinux when it is readable, else kFixtureBase: the
+// base that benchmarks and the CLI use unless told otherwise.
+std::string VmlinuxOrFixture();
+
 struct WorkloadOptions {
   std::string base_path = std::string(kVmlinuxPath);
   int modules = 10;          // generated modules loaded beside the base
