@@ -198,7 +198,8 @@ absl::StatusOr<std::unique_ptr<Btf>> Btf::Load(absl::Span<const uint8_t> bytes,
         "-byte limit for BTF"));
   }
   std::vector<uint8_t> section;
-  if (IsElf(bytes)) {
+  const bool object_file = IsElf(bytes);
+  if (object_file) {
     absl::StatusOr<std::vector<uint8_t>> s = BtfSectionOfElf(
         std::vector<uint8_t>(bytes.begin(), bytes.end()), name);
     if (!s.ok()) return s.status();
@@ -219,7 +220,7 @@ absl::StatusOr<std::unique_ptr<Btf>> Btf::Load(absl::Span<const uint8_t> bytes,
     return LibbpfError(name, "libbpf rejected the BTF", errno, log);
   }
   std::unique_ptr<Btf> out(new Btf(std::string(name), raw, base, bytes.size()));
-  s = ValidateTypes(raw, out->start_id_, name, &out->ordered_);
+  s = ValidateTypes(raw, out->start_id_, name, object_file, &out->ordered_);
   if (!s.ok()) return s;
   // btf__pointer_size() caches what it finds in the object; fill the cache
   // now, while the object is private, so that later calls only read it.

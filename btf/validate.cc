@@ -362,7 +362,8 @@ absl::Status ValidateHeader(absl::Span<const uint8_t> raw,
 }
 
 absl::Status ValidateTypes(const struct btf* btf, uint32_t first,
-                           absl::string_view name, std::vector<bool>* ordered) {
+                           absl::string_view name, bool object_file,
+                           std::vector<bool>* ordered) {
   const uint32_t end = btf__type_cnt(btf);
   TypeChecker checker(btf, name);
   for (uint32_t id = first; id < end; ++id) {
@@ -373,6 +374,8 @@ absl::Status ValidateTypes(const struct btf* btf, uint32_t first,
     absl::Status s = FindLoops(btf, first, end, g, name);
     if (!s.ok()) return s;
   }
+  absl::Status rules = ValidateKernelRules(btf, first, name, object_file);
+  if (!rules.ok()) return rules;
   ordered->assign(end - first, false);
   for (uint32_t id = first; id < end; ++id) {
     bool in_order = false;

@@ -35,7 +35,17 @@ absl::Status ValidateHeader(absl::Span<const uint8_t> raw,
 // without overlapping (every C struct), which lets a walk skip a member as
 // soon as the next one starts at or before the offset it looks for.
 absl::Status ValidateTypes(const struct btf* btf, uint32_t first,
-                           absl::string_view name, std::vector<bool>* ordered);
+                           absl::string_view name, bool object_file,
+                           std::vector<bool>* ordered);
+
+// The kernel's per-kind rules (validate_kind.cc): names, kind_flag, vlen,
+// int encodings, linkage, array index and element types, member kinds and
+// alignment, function prototypes, decl and type tags, DATASEC layout. An
+// `object_file` (an ELF .BTF) may hold extern functions and unsized
+// DATASECs, which libbpf fixes up before loading. REQUIRES: ids in range
+// and no reference loops (ValidateTypes checks both first).
+absl::Status ValidateKernelRules(const struct btf* btf, uint32_t first,
+                                 absl::string_view name, bool object_file);
 
 }  // namespace btfreg
 

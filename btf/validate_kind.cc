@@ -1,0 +1,471 @@
+// The kernel's per-kind BTF rules (kernel/bpf/btf.c: the *_check_meta
+// functions, the resolve pass and btf_check_type_tags), so that what the
+// kernel's loader rejects, btfreg rejects too. Deliberate differences, for
+// BPF object files only (`object_file`): a FUNC or VAR may have extern
+// linkage and a DATASEC may have size 0 (libbpf rewrites both before
+// loading such an object).
+
+#include <bpf/btf.h>
+#include <linux/btf.h>
+
+#include <cctype>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "btf/btf.h"
+#include "btf/validate.h"
+
+namespace btfreg {
+namespace {
+
+constexpr size_t kNameMax = 512;  // KSYM_NAME_LEN
+constexpr uint32_t kIntMask = 0x0fffffff;
+constexpr int kChainLimit = 32;
+
+absl::Status Bad(absl::string_view name, uint32_t id,
+                 absl::string_view problem) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(name, ": type ", id, ": ", problem));
+}
+
+// [A-Za-z_.][A-Za-z0-9_.]*, as the kernel's btf_name_valid_identifier.
+bool ValidIdentifier(const char* s) {
+  if (s == nullptr || *s == '\0') return false;
+  size_t n = 0;
+  for (const char* p = s; *p; ++p, ++n) {
+    const bool ok = (p == s ? isalpha(static_cast<unsigned char>(*p))
+                            : isalnum(static_cast<unsigned char>(*p))) ||
+                    *p == '_' || *p == '.';
+    if (!ok || n >= kNameMax) return false;
+  }
+  return true;
+}
+
+// Printable, non-empty: section names such as ".data..percpu" or "?.foo".
+bool ValidSectionName(const char* s) {
+  if (s == nullptr || *s == '\0') return false;
+  size_t n = 0;
+  for (const char* p = s; *p; ++p, ++n) {
+    if (!isprint(static_cast<unsigned char>(*p)) || n >= kNameMax) return false;
+  }
+  return true;
+}
+
+bool KflagAllowed(int kind) {
+  switch (kind) {
+    case BTF_KIND_STRUCT:
+    case BTF_KIND_UNION:
+    case BTF_KIND_FWD:
+    case BTF_KIND_ENUM:
+    case BTF_KIND_ENUM64:
+    case BTF_KIND_DECL_TAG:
+    case BTF_KIND_TYPE_TAG:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool VlenMustBeZero(int kind) {
+  switch (kind) {
+    case BTF_KIND_INT:
+    case BTF_KIND_PTR:
+    case BTF_KIND_CONST:
+    case BTF_KIND_VOLATILE:
+    case BTF_KIND_RESTRICT:
+    case BTF_KIND_TYPEDEF:
+    case BTF_KIND_TYPE_TAG:
+    case BTF_KIND_FWD:
+    case BTF_KIND_ARRAY:
+    case BTF_KIND_VAR:
+    case BTF_KIND_FLOAT:
+    case BTF_KIND_DECL_TAG:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Kinds that can be the type of a value (a member, an element, an argument).
+bool IsValueKind(int kind) {
+  switch (kind) {
+    case BTF_KIND_FUNC:
+    case BTF_KIND_VAR:
+    case BTF_KIND_DATASEC:
+    case BTF_KIND_DECL_TAG:
+    case BTF_KIND_FUNC_PROTO:
+      return false;
+    default:
+      return true;
+  }
+}
+
+bool IsModifier(const struct btf_type* t) {
+  return btf_is_mod(t) || btf_is_typedef(t);  // typedef counts, as in the kernel
+}
+
+class KindChecker {
+ public:
+  KindChecker(const struct btf* btf, absl::string_view name, bool object_file)
+      : btf_(btf), name_(name), object_file_(object_file) {}
+
+  const char* Str(uint32_t off) const { return btf__str_by_offset(btf_, off); }
+  const struct btf_type* T(uint32_t id) const {
+    return id == 0 ? nullptr : btf__type_by_id(btf_, id);
+  }
+  // Follows modifiers and typedefs; nullptr for void.
+  const struct btf_type* Resolve(uint32_t id, uint32_t* out = nullptr) const {
+    for (int i = 0; i < kChainLimit; ++i) {
+      const struct btf_type* t = T(id);
+      if (t == nullptr || !IsModifier(t)) {
+        if (out) *out = id;
+        return t;
+      }
+      id = t->type;
+    }
+    return nullptr;
+  }
+  bool RegularInt(const struct btf_type* t) const {
+    if (t == nullptr || !btf_is_int(t)) return false;
+    const uint32_t enc = *reinterpret_cast<const uint32_t*>(t + 1);
+    const uint32_t bits = BTF_INT_BITS(enc);
+    return BTF_INT_OFFSET(enc) == 0 && bits % 8 == 0 && bits / 8 == t->size &&
+           (t->size & (t->size - 1)) == 0;
+  }
+
+  // Rules about one type alone (the kernel's check_meta).
+  absl::Status Meta(uint32_t id) {
+    const struct btf_type* t = btf__type_by_id(btf_, id);
+    const int kind = btf_kind(t);
+    if (t->info & ~(0x8000ffffu | (0x1fu << 24))) {
+      return Bad(name_, id, "invalid btf_info (reserved bits set)");
+    }
+    if (btf_kflag(t) && !KflagAllowed(kind)) {
+      return Bad(name_, id, absl::StrCat("kind_flag set on ", KindName(kind)));
+    }
+    if (VlenMustBeZero(kind) && btf_vlen(t) != 0) {
+      return Bad(name_, id, absl::StrCat(KindName(kind), " with vlen != 0"));
+    }
+    const char* n = Str(t->name_off);
+    switch (kind) {
+      case BTF_KIND_INT: {
+        const uint32_t enc = *reinterpret_cast<const uint32_t*>(t + 1);
+        if (enc & ~kIntMask) return Bad(name_, id, "invalid int_data");
+        const uint32_t e = BTF_INT_ENCODING(enc);
+        if (e != 0 && e != BTF_INT_SIGNED && e != BTF_INT_CHAR && e != BTF_INT_BOOL) {
+          return Bad(name_, id, "unsupported int encoding");
+        }
+        if (BTF_INT_BITS(enc) > 128) return Bad(name_, id, "int has more than 128 bits");
+        return absl::OkStatus();
+      }
+      case BTF_KIND_TYPEDEF:
+        if (!ValidIdentifier(n)) return Bad(name_, id, "TYPEDEF has no valid name");
+        return absl::OkStatus();
+      case BTF_KIND_TYPE_TAG:
+        if (n == nullptr || *n == '\0') return Bad(name_, id, "TYPE_TAG has no value");
+        return absl::OkStatus();
+      case BTF_KIND_PTR:
+      case BTF_KIND_CONST:
+      case BTF_KIND_VOLATILE:
+      case BTF_KIND_RESTRICT:
+      case BTF_KIND_ARRAY:
+      case BTF_KIND_FUNC_PROTO:
+        if (t->name_off != 0) {
+          return Bad(name_, id, absl::StrCat(KindName(kind), " must not have a name"));
+        }
+        if (kind == BTF_KIND_ARRAY && t->size != 0) {
+          return Bad(name_, id, "ARRAY with size != 0");
+        }
+        return absl::OkStatus();
+      case BTF_KIND_FWD:
+        if (t->type != 0) return Bad(name_, id, "FWD with type != 0");
+        if (!ValidIdentifier(n)) return Bad(name_, id, "FWD has no valid name");
+        return absl::OkStatus();
+      case BTF_KIND_STRUCT:
+      case BTF_KIND_UNION: {
+        if (t->name_off != 0 && !ValidIdentifier(n)) {
+          return Bad(name_, id, "invalid struct name");
+        }
+        const struct btf_member* m = btf_members(t);
+        uint32_t last = 0;
+        for (uint32_t i = 0; i < btf_vlen(t); ++i) {
+          if (m[i].name_off != 0 && !ValidIdentifier(Str(m[i].name_off))) {
+            return Bad(name_, id, absl::StrCat("member ", i, " has an invalid name"));
+          }
+          const uint32_t off = btf_member_bit_offset(t, i);
+          if ((btf_is_union(t) && off != 0) || off < last) {
+            return Bad(name_, id, absl::StrCat("invalid member bits_offset (member ", i, ")"));
+          }
+          last = off;
+        }
+        return absl::OkStatus();
+      }
+      case BTF_KIND_ENUM:
+      case BTF_KIND_ENUM64: {
+        if (t->name_off != 0 && !ValidIdentifier(n)) {
+          return Bad(name_, id, "invalid enum name");
+        }
+        if (t->size != 1 && t->size != 2 && t->size != 4 && t->size != 8) {
+          return Bad(name_, id, absl::StrCat("enum of unexpected size ", t->size));
+        }
+        for (uint32_t i = 0; i < btf_vlen(t); ++i) {
+          uint32_t off = kind == BTF_KIND_ENUM ? btf_enum(t)[i].name_off
+                                               : btf_enum64(t)[i].name_off;
+          if (!ValidIdentifier(Str(off))) {
+            return Bad(name_, id, absl::StrCat("enumerator ", i, " has no valid name"));
+          }
+        }
+        return absl::OkStatus();
+      }
+      case BTF_KIND_FUNC: {
+        if (!ValidIdentifier(n)) return Bad(name_, id, "FUNC has no valid name");
+        const uint32_t linkage = btf_vlen(t);
+        if (linkage > BTF_FUNC_EXTERN || (linkage == BTF_FUNC_EXTERN && !object_file_)) {
+          return Bad(name_, id, absl::StrCat("invalid func linkage ", linkage));
+        }
+        return absl::OkStatus();
+      }
+      case BTF_KIND_VAR:
+        if (!ValidIdentifier(n)) return Bad(name_, id, "VAR has no valid name");
+        if (btf_var(t)->linkage > BTF_VAR_GLOBAL_EXTERN ||
+            (btf_var(t)->linkage == BTF_VAR_GLOBAL_EXTERN && !object_file_)) {
+          return Bad(name_, id, "VAR linkage not supported");
+        }
+        return absl::OkStatus();
+      case BTF_KIND_DATASEC: {
+        if (!ValidSectionName(n)) return Bad(name_, id, "DATASEC has no valid name");
+        if (t->size == 0) {
+          if (object_file_) return absl::OkStatus();  // laid out by the loader
+          return Bad(name_, id, "DATASEC with size == 0");
+        }
+        const struct btf_var_secinfo* v = btf_var_secinfos(t);
+        uint64_t end = 0;
+        for (uint32_t i = 0; i < btf_vlen(t); ++i) {
+          if (v[i].offset < end || v[i].offset >= t->size) {
+            return Bad(name_, id, absl::StrCat("DATASEC variable ", i, " at an invalid offset"));
+          }
+          if (v[i].size == 0 || v[i].size > t->size) {
+            return Bad(name_, id, absl::StrCat("DATASEC variable ", i, " of invalid size"));
+          }
+          end = uint64_t{v[i].offset} + v[i].size;
+        }
+        return absl::OkStatus();
+      }
+      case BTF_KIND_FLOAT:
+        if (t->size != 2 && t->size != 4 && t->size != 8 && t->size != 12 &&
+            t->size != 16) {
+          return Bad(name_, id, absl::StrCat("FLOAT of invalid size ", t->size));
+        }
+        return absl::OkStatus();
+      case BTF_KIND_DECL_TAG:
+        if (n == nullptr || *n == '\0') return Bad(name_, id, "DECL_TAG has no value");
+        if (btf_decl_tag(t)->component_idx < -1) {
+          return Bad(name_, id, "DECL_TAG with invalid component_idx");
+        }
+        return absl::OkStatus();
+      default:
+        return absl::OkStatus();
+    }
+  }
+
+  // Rules relating a type to the types it refers to (the resolve pass).
+  // REQUIRES: ids in range and no reference loops.
+  absl::Status Resolved(uint32_t id) {
+    const struct btf_type* t = btf__type_by_id(btf_, id);
+    switch (btf_kind(t)) {
+      case BTF_KIND_PTR:
+      case BTF_KIND_CONST:
+      case BTF_KIND_VOLATILE:
+      case BTF_KIND_RESTRICT:
+      case BTF_KIND_TYPEDEF:
+      case BTF_KIND_TYPE_TAG: {
+        const struct btf_type* to = T(t->type);
+        if (to != nullptr && !IsValueKind(btf_kind(to)) && !btf_is_func_proto(to)) {
+          return Bad(name_, id, "invalid type_id");
+        }
+        return absl::OkStatus();
+      }
+      case BTF_KIND_ARRAY: {
+        const struct btf_array* a = btf_array(t);
+        if (!RegularInt(Resolve(a->index_type))) return Bad(name_, id, "invalid index type");
+        const struct btf_type* e = Resolve(a->type);
+        if (e == nullptr || !IsValueKind(btf_kind(e)) || btf_is_fwd(e)) {
+          return Bad(name_, id, "invalid elem type");
+        }
+        if (btf_is_int(e) && !RegularInt(e)) return Bad(name_, id, "invalid array of int");
+        return absl::OkStatus();
+      }
+      case BTF_KIND_STRUCT:
+      case BTF_KIND_UNION:
+        return Members(id, t);
+      case BTF_KIND_FUNC_PROTO:
+        return Proto(id, t, /*for_func=*/false);
+      case BTF_KIND_FUNC:
+        return Proto(id, T(t->type), /*for_func=*/true);
+      case BTF_KIND_VAR: {
+        const struct btf_type* v = Resolve(t->type);
+        if (v == nullptr || !IsValueKind(btf_kind(v)) || btf_is_fwd(v)) {
+          return Bad(name_, id, "VAR of invalid type");
+        }
+        return absl::OkStatus();
+      }
+      case BTF_KIND_DATASEC: {
+        const struct btf_var_secinfo* v = btf_var_secinfos(t);
+        for (uint32_t i = 0; i < btf_vlen(t); ++i) {
+          if (!btf_is_var(T(v[i].type))) {
+            return Bad(name_, id, absl::StrCat("DATASEC entry ", i, " is not a VAR"));
+          }
+          // The slot must hold the variable (an object file's may be 0).
+          const long long need = btf__resolve_size(btf_, T(v[i].type)->type);
+          if (need < 0 || (v[i].size < need && !(object_file_ && t->size == 0))) {
+            return Bad(name_, id, absl::StrCat("DATASEC entry ", i, " of invalid size"));
+          }
+        }
+        return absl::OkStatus();
+      }
+      case BTF_KIND_DECL_TAG: {
+        const struct btf_type* target = T(t->type);
+        const int k = btf_kind(target);
+        const int idx = btf_decl_tag(t)->component_idx;
+        if (k != BTF_KIND_STRUCT && k != BTF_KIND_UNION && k != BTF_KIND_VAR &&
+            k != BTF_KIND_FUNC && k != BTF_KIND_TYPEDEF) {
+          return Bad(name_, id, "DECL_TAG on a type that takes none");
+        }
+        int limit = -1;
+        if (k == BTF_KIND_STRUCT || k == BTF_KIND_UNION) limit = btf_vlen(target);
+        if (k == BTF_KIND_FUNC) limit = btf_vlen(T(target->type));
+        if (idx != -1 && (limit < 0 || idx >= limit)) {
+          return Bad(name_, id, "DECL_TAG with invalid component_idx");
+        }
+        return absl::OkStatus();
+      }
+      default:
+        return absl::OkStatus();
+    }
+  }
+
+  // Type tags first in any chain of modifiers (btf_check_type_tags).
+  absl::Status TypeTagOrder(uint32_t first, uint32_t end) {
+    uint32_t good = first - 1;
+    for (uint32_t i = first; i < end; ++i) {
+      const struct btf_type* t = T(i);
+      if (!IsModifier(t)) continue;
+      bool in_tags = btf_is_type_tag(t);
+      uint32_t cur = i;
+      for (int limit = kChainLimit; t != nullptr && IsModifier(t); --limit) {
+        if (limit == 0) return Bad(name_, i, "modifier chain longer than 32");
+        if (btf_is_type_tag(t)) {
+          if (!in_tags) return Bad(name_, i, "type tags do not precede modifiers");
+        } else {
+          in_tags = false;
+        }
+        if (cur <= good) break;
+        cur = t->type;
+        t = T(cur);
+      }
+      good = i;
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::Status Members(uint32_t id, const struct btf_type* t) {
+    const struct btf_member* m = btf_members(t);
+    for (uint32_t i = 0; i < btf_vlen(t); ++i) {
+      uint32_t mid = 0;
+      const struct btf_type* mt = Resolve(m[i].type, &mid);
+      if (mt == nullptr || !IsValueKind(btf_kind(mt)) || btf_is_fwd(mt)) {
+        return Bad(name_, id, absl::StrCat("invalid member ", i));
+      }
+      const uint32_t off = btf_member_bit_offset(t, i);
+      const uint32_t bits = btf_member_bitfield_size(t, i);
+      if (btf_is_int(mt)) {
+        // Without kind_flag an int member may sit at any bit (the old
+        // bitfield encoding); with it, only a bitfield may.
+        if (btf_kflag(t) && bits == 0 && off % 8 != 0) {
+          return Bad(name_, id, absl::StrCat("invalid member offset (member ", i, ")"));
+        }
+        if (bits != 0 && !RegularInt(mt)) {
+          return Bad(name_, id, absl::StrCat("invalid member base type (member ", i, ")"));
+        }
+        continue;
+      }
+      if (btf_is_any_enum(mt)) {
+        if (bits == 0 && off % 8 != 0) {
+          return Bad(name_, id, absl::StrCat("invalid member offset (member ", i, ")"));
+        }
+        continue;
+      }
+      if (bits != 0) {
+        return Bad(name_, id, absl::StrCat("invalid member bitfield_size (member ", i, ")"));
+      }
+      if (off % 8 != 0) {
+        return Bad(name_, id, absl::StrCat("member ", i, " is not byte aligned"));
+      }
+      if (btf_is_float(mt)) {
+        const uint32_t align = mt->size < 8 ? mt->size : 8;
+        if ((off / 8) % align != 0) {
+          return Bad(name_, id, absl::StrCat("member ", i, " is not properly aligned"));
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Proto(uint32_t id, const struct btf_type* proto, bool for_func) {
+    if (proto == nullptr || !btf_is_func_proto(proto)) return absl::OkStatus();
+    if (proto->type != 0) {
+      const struct btf_type* r = Resolve(proto->type);
+      if (r == nullptr || !IsValueKind(btf_kind(r)) ) {
+        return Bad(name_, id, "invalid return type");
+      }
+    }
+    const struct btf_param* p = btf_params(proto);
+    const uint32_t n = btf_vlen(proto);
+    for (uint32_t i = 0; i < n; ++i) {
+      const std::string arg = absl::StrCat("invalid arg#", i + 1);
+      if (p[i].type == 0) {
+        // Only the last may be void ("..."), and then unnamed.
+        if (i + 1 != n || p[i].name_off != 0) return Bad(name_, id, arg);
+        continue;
+      }
+      const struct btf_type* a = Resolve(p[i].type);
+      if (a == nullptr || !IsValueKind(btf_kind(a))) return Bad(name_, id, arg);
+      if (p[i].name_off != 0 && !ValidIdentifier(Str(p[i].name_off))) {
+        return Bad(name_, id, arg);
+      }
+      if (for_func && p[i].name_off == 0) {
+        return Bad(name_, id, absl::StrCat(arg, " has no name"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  const struct btf* btf_;
+  absl::string_view name_;
+  bool object_file_;
+};
+
+}  // namespace
+
+absl::Status ValidateKernelRules(const struct btf* btf, uint32_t first,
+                                 absl::string_view name, bool object_file) {
+  const uint32_t end = btf__type_cnt(btf);
+  if (first == 1 && end == 1) {
+    return absl::InvalidArgumentError(absl::StrCat(name, ": no type found"));
+  }
+  KindChecker k(btf, name, object_file);
+  for (uint32_t id = first; id < end; ++id) {
+    absl::Status s = k.Meta(id);
+    if (!s.ok()) return s;
+  }
+  absl::Status s = k.TypeTagOrder(first, end);
+  if (!s.ok()) return s;
+  for (uint32_t id = first; id < end; ++id) {
+    s = k.Resolved(id);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace btfreg
