@@ -207,3 +207,38 @@ TEST(BadInputTest, EveryTruncationIsRejectedCleanly) {
 
 }  // namespace
 }  // namespace btfreg
+
+namespace btfreg {
+namespace {
+
+TEST(BadInputTest, NestingDeeperThanTheCap) {
+  // struct s0 { int x; }; struct s1 { struct s0 a; }; ... 80 deep.
+  struct btf* w = btf__new_empty();
+  int prev = btf__add_int(w, "int", 4, BTF_INT_SIGNED);
+  for (int i = 0; i < 80; ++i) {
+    std::string name = "s" + std::to_string(i);
+    int s = btf__add_struct(w, name.c_str(), 4);
+    btf__add_field(w, "a", prev, 0, 0);
+    prev = s;
+  }
+  absl::Status s = LoadAsFile("deep.btf", BytesOf(w));
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("deep.btf"), HasSubstr("nests types more than 64")));
+}
+
+TEST(BadInputTest, KernelRulesApply) {
+  // A typedef without a name, which the kernel's loader rejects.
+  struct btf* w = btf__new_empty();
+  int i = btf__add_int(w, "int", 4, BTF_INT_SIGNED);
+  btf__add_typedef(w, "ok_name", i);
+  std::vector<uint8_t> b = BytesOf(w);
+  struct btf_header* h = Header(b);
+  uint32_t* typedef_name = reinterpret_cast<uint32_t*>(
+      b.data() + h->hdr_len + h->type_off + h->type_len - 12);
+  *typedef_name = 0;
+  absl::Status s = LoadAsFile("anon_typedef.btf", b);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("anon_typedef.btf"),
+                                 HasSubstr("TYPEDEF has no valid name")));
+}
+
+}  // namespace
+}  // namespace btfreg

@@ -15,6 +15,10 @@ namespace {
 
 constexpr uint16_t kMagic = 0xeB9F;
 constexpr uint32_t kMaxStrOffset = 0x7fffffff;  // BTF_MAX_STR_OFFSET
+constexpr uint32_t kMaxTypes = 0x000fffff;      // BTF_MAX_TYPE
+// How deep types may nest by value. The kernel resolves with a 32-deep
+// stack; vmlinux nests far less. Walks and sizes recurse this deep at most.
+constexpr uint16_t kMaxNesting = 64;
 
 uint32_t Swap32(uint32_t v) { return __builtin_bswap32(v); }
 
@@ -67,11 +71,14 @@ uint32_t Edge(const struct btf_type* t, uint32_t i) {
   }
 }
 
-// Iterative DFS over the own types; edges into the base are leaves.
+// Iterative DFS over the own types; edges into the base are leaves. On the
+// value graph it also bounds how deep types nest (a struct in an array in a
+// struct ...), which bounds every recursive walk over them.
 absl::Status FindLoops(const struct btf* btf, uint32_t first, uint32_t end,
                        Graph g, absl::string_view name) {
   enum : uint8_t { kWhite, kGrey, kBlack };
   std::vector<uint8_t> color(end - first, kWhite);
+  std::vector<uint16_t> depth(g == Graph::kValue ? end - first : 0, 0);
   struct Frame {
     uint32_t id;
     uint32_t next_edge;
@@ -86,6 +93,18 @@ absl::Status FindLoops(const struct btf* btf, uint32_t first, uint32_t end,
       const struct btf_type* t = btf__type_by_id(btf, f.id);
       if (f.next_edge == EdgeCount(t, g)) {
         color[f.id - first] = kBlack;
+        if (g == Graph::kValue) {
+          uint16_t d = 0;
+          for (uint32_t e = 0; e < EdgeCount(t, g); ++e) {
+            const uint32_t to = Edge(t, e);
+            if (to >= first && depth[to - first] > d) d = depth[to - first];
+          }
+          if (d + 1 > kMaxNesting) {
+            return Bad(name, absl::StrCat("type ", f.id, " nests types more than ",
+                                          kMaxNesting, " deep"));
+          }
+          depth[f.id - first] = d + 1;
+        }
         stack.pop_back();
         continue;
       }
@@ -365,6 +384,10 @@ absl::Status ValidateTypes(const struct btf* btf, uint32_t first,
                            absl::string_view name, bool object_file,
                            std::vector<bool>* ordered) {
   const uint32_t end = btf__type_cnt(btf);
+  if (end - first > kMaxTypes) {
+    return Bad(name, absl::StrCat(end - first, " types, more than the ",
+                                  kMaxTypes, " BTF allows"));
+  }
   TypeChecker checker(btf, name);
   for (uint32_t id = first; id < end; ++id) {
     absl::Status s = checker.CheckType(id);
