@@ -177,18 +177,8 @@ class TypeChecker {
     absl::Status s = CheckName(id, t->name_off);
     if (!s.ok()) return s;
     switch (btf_kind(t)) {
-      case BTF_KIND_INT: {
-        uint32_t enc = *reinterpret_cast<const uint32_t*>(t + 1);
-        if (t->size == 0 || t->size > 16 || (t->size & (t->size - 1)) != 0) {
-          return Bad(name_, absl::StrCat("type ", id, " (INT) has size ",
-                                         t->size));
-        }
-        if (BTF_INT_OFFSET(enc) + BTF_INT_BITS(enc) > t->size * 8) {
-          return Bad(name_, absl::StrCat("type ", id,
-                                         " (INT) has more bits than its size"));
-        }
+      case BTF_KIND_INT:  // bits and encoding: validate_kind.cc
         return absl::OkStatus();
-      }
       case BTF_KIND_PTR:
       case BTF_KIND_CONST:
       case BTF_KIND_VOLATILE:
@@ -284,17 +274,27 @@ class TypeChecker {
       if (start < prev_end) *ordered = false;
       uint64_t off = start;
       uint32_t bits = btf_member_bitfield_size(t, i);
+      // What the member covers, as the kernel bounds it: an int by its
+      // bits (an INT's size may exceed them), anything else by its size.
+      uint64_t end = start + bits;
       if (bits == 0) {
         long long size = btf__resolve_size(btf_, m[i].type);
         if (size < 0) {
           return Bad(name_, absl::StrCat("type ", id, " member ", i,
                                          " has a type of no valid size"));
         }
-        bits = 0;
         off += uint64_t(size) * 8;
+        const struct btf_type* mt =
+            btf__type_by_id(btf_, btf__resolve_type(btf_, m[i].type));
+        if (mt != nullptr && btf_is_int(mt)) {
+          const uint32_t enc = *reinterpret_cast<const uint32_t*>(mt + 1);
+          end = start + BTF_INT_OFFSET(enc) + BTF_INT_BITS(enc);
+        } else {
+          end = off;
+        }
       }
       prev_end = off + bits;
-      if (off + bits > limit) {
+      if (end > limit) {
         return Bad(name_, absl::StrCat("type ", id, " (",
                                        KindName(btf_kind(t)), " '",
                                        btf__name_by_offset(btf_, t->name_off),

@@ -28,14 +28,24 @@ absl::Status Bad(absl::string_view name, uint32_t id,
       absl::StrCat(name, ": type ", id, ": ", problem));
 }
 
-// [A-Za-z_.][A-Za-z0-9_.]*, as the kernel's btf_name_valid_identifier.
+// The kernel's <linux/ctype.h> is Latin-1, not the C locale: bytes 0xC0 to
+// 0xFF are letters (but for the multiplication and division signs) and
+// 0xA0 to 0xFF are printable. Names are judged as the kernel judges them.
+bool KernelIsAlpha(unsigned char c) {
+  return isalpha(c) || (c >= 0xC0 && c != 0xD7 && c != 0xF7);
+}
+bool KernelIsAlnum(unsigned char c) { return KernelIsAlpha(c) || isdigit(c); }
+bool KernelIsPrint(unsigned char c) { return (c >= 0x20 && c < 0x7F) || c >= 0xA0; }
+
+// [A-Za-z_.][A-Za-z0-9_.]* (and Latin-1 letters), as the kernel's
+// btf_name_valid_identifier.
 bool ValidIdentifier(const char* s) {
   if (s == nullptr || *s == '\0') return false;
   size_t n = 0;
   for (const char* p = s; *p; ++p, ++n) {
-    const bool ok = (p == s ? isalpha(static_cast<unsigned char>(*p))
-                            : isalnum(static_cast<unsigned char>(*p))) ||
-                    *p == '_' || *p == '.';
+    const unsigned char c = static_cast<unsigned char>(*p);
+    const bool ok = (p == s ? KernelIsAlpha(c) : KernelIsAlnum(c)) ||
+                    c == '_' || c == '.';
     if (!ok || n >= kNameMax) return false;
   }
   return true;
@@ -46,7 +56,7 @@ bool ValidSectionName(const char* s) {
   if (s == nullptr || *s == '\0') return false;
   size_t n = 0;
   for (const char* p = s; *p; ++p, ++n) {
-    if (!isprint(static_cast<unsigned char>(*p)) || n >= kNameMax) return false;
+    if (!KernelIsPrint(static_cast<unsigned char>(*p)) || n >= kNameMax) return false;
   }
   return true;
 }
@@ -155,7 +165,13 @@ class KindChecker {
         if (e != 0 && e != BTF_INT_SIGNED && e != BTF_INT_CHAR && e != BTF_INT_BOOL) {
           return Bad(name_, id, "unsupported int encoding");
         }
-        if (BTF_INT_BITS(enc) > 128) return Bad(name_, id, "int has more than 128 bits");
+        // The kernel bounds the bits, not the size (INT size 24 loads).
+        if (BTF_INT_OFFSET(enc) + BTF_INT_BITS(enc) > 128) {
+          return Bad(name_, id, "int has more than 128 bits");
+        }
+        if (uint64_t{BTF_INT_OFFSET(enc)} + BTF_INT_BITS(enc) > uint64_t{t->size} * 8) {
+          return Bad(name_, id, "int has more bits than its size");
+        }
         return absl::OkStatus();
       }
       case BTF_KIND_TYPEDEF:
@@ -387,6 +403,9 @@ class KindChecker {
         }
         if (bits != 0 && !RegularInt(mt)) {
           return Bad(name_, id, absl::StrCat("invalid member base type (member ", i, ")"));
+        }
+        if (bits > BTF_INT_BITS(*reinterpret_cast<const uint32_t*>(mt + 1))) {
+          return Bad(name_, id, absl::StrCat("invalid member bitfield_size (member ", i, ")"));
         }
         continue;
       }

@@ -1,0 +1,118 @@
+// The kernel's own BTF checker as a second opinion: BPF_BTF_LOAD on the same
+// bytes. Every input the kernel rejects, btfreg must reject too; every input
+// the kernel accepts, btfreg must load. Inputs: the malformed corpus, the
+// fixtures, and seeded mutations of the fixture (BTFREG_SEED to replay).
+// Skips, with the reason, where the bpf syscall is not allowed (not root,
+// or inside Bazel's linux-sandbox: this target is tagged no-sandbox).
+
+#include <bpf/bpf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "btf/btf.h"
+#include "gtest/gtest.h"
+
+namespace btfreg {
+namespace {
+
+std::vector<uint8_t> Read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
+
+// The kernel's verdict: true if it loads; `log` gets its complaint.
+bool KernelAccepts(const std::vector<uint8_t>& b, std::string* log, int* err) {
+  static char buf[1 << 16];
+  buf[0] = '\0';
+  LIBBPF_OPTS(bpf_btf_load_opts, opts, .log_buf = buf, .log_level = 1,
+              .log_size = sizeof(buf));
+  int fd = bpf_btf_load(b.data(), b.size(), &opts);
+  *err = fd < 0 ? errno : 0;
+  if (fd >= 0) {
+    close(fd);
+    return true;
+  }
+  // The last line of the log names the problem.
+  std::string all(buf);
+  while (!all.empty() && all.back() == '\n') all.pop_back();
+  *log = all.substr(all.rfind('\n') == std::string::npos ? 0 : all.rfind('\n') + 1);
+  return false;
+}
+
+class KernelDiffTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string log;
+    int err = 0;
+    if (!KernelAccepts(Read("tests/data/mini_vmlinux.btf"), &log, &err) &&
+        (err == EPERM || err == EACCES || err == ENOSYS)) {
+      GTEST_SKIP() << "the bpf syscall is not allowed here (" << strerror(err)
+                   << "): run as root outside a sandbox";
+    }
+  }
+
+  // Compares one input; returns false on a disagreement.
+  bool Compare(const std::string& what, const std::vector<uint8_t>& b) {
+    if (b.empty()) return true;  // the kernel refuses size 0 with EINVAL too
+    std::string log;
+    int err = 0;
+    const bool kernel = KernelAccepts(b, &log, &err);
+    absl::Status ours = Btf::LoadBytes(b, what).status();
+    ++compared_;
+    kernel_rejects_ += !kernel;
+    if (kernel == ours.ok()) return true;
+    ADD_FAILURE() << what << ": kernel " << (kernel ? "accepts" : "rejects (" + log + ")")
+                  << ", btfreg " << (ours.ok() ? "accepts" : ours.ToString());
+    return false;
+  }
+
+  int compared_ = 0;
+  int kernel_rejects_ = 0;
+};
+
+TEST_F(KernelDiffTest, CorpusAndFixtures) {
+  std::ifstream tsv("tests/data/bad/expected.tsv");
+  std::string line;
+  while (std::getline(tsv, line)) {
+    const std::string file = line.substr(0, line.find('\t'));
+    Compare(file, Read("tests/data/bad/" + file));
+  }
+  Compare("mini_vmlinux.btf", Read("tests/data/mini_vmlinux.btf"));
+  printf("compared %d inputs; the kernel rejected %d\n", compared_, kernel_rejects_);
+  EXPECT_GT(kernel_rejects_, 10);
+}
+
+TEST_F(KernelDiffTest, MutatedFixture) {
+  uint64_t seed = std::random_device{}();
+  if (const char* env = getenv("BTFREG_SEED")) seed = strtoull(env, nullptr, 10);
+  printf("BTFREG_SEED=%llu\n", static_cast<unsigned long long>(seed));
+  std::mt19937_64 rng(seed);
+  const std::vector<uint8_t> src = Read("tests/data/mini_vmlinux.btf");
+  int disagreements = 0;
+  for (int i = 0; i < 600 && disagreements < 10; ++i) {
+    std::vector<uint8_t> b = src;
+    // One to three edits in the header or types: a flipped bit, or a word
+    // set to a small or a large value.
+    for (int e = 1 + rng() % 3; e > 0; --e) {
+      const size_t at = rng() % (b.size() - 4);
+      switch (rng() % 3) {
+        case 0: b[at] ^= 1u << (rng() % 8); break;
+        case 1: { uint32_t v = rng() % 256; memcpy(&b[at & ~size_t{3}], &v, 4); break; }
+        case 2: { uint32_t v = static_cast<uint32_t>(rng()); memcpy(&b[at & ~size_t{3}], &v, 4); break; }
+      }
+    }
+    if (!Compare("mutation " + std::to_string(i), b)) ++disagreements;
+  }
+  printf("compared %d mutations; the kernel rejected %d\n", compared_, kernel_rejects_);
+}
+
+}  // namespace
+}  // namespace btfreg
