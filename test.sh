@@ -52,6 +52,8 @@ run "TSan" test --config=tsan "${sanitized[@]}"
 # The race harness as users run it, for a bounded time, under both.
 run_command "btfreg race (ASan)" bazel run --config=asan //tools:btfreg -- race --duration 5
 run_command "btfreg race (TSan)" bazel run --config=tsan //tools:btfreg -- race --duration 5
+# Hostile input: the libFuzzer target for a bounded minute.
+run_command "fuzz btf (60 s)" bash tests/fuzz/run_fuzzer.sh 60
 # The library as a user links it: a separate workspace (examples/consumer).
 run_consumer
 

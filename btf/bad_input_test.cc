@@ -242,3 +242,45 @@ TEST(BadInputTest, KernelRulesApply) {
 
 }  // namespace
 }  // namespace btfreg
+
+namespace btfreg {
+namespace {
+
+// Found by the fuzzer: the kernel accepts a prototype taking a pointer to
+// itself, and libbpf's btf_dump recursed on it until the stack ran out.
+TEST(BadInputTest, PrototypeTakingAPointerToItselfHasNoSpelling) {
+  struct btf* w = btf__new_empty();
+  int i = btf__add_int(w, "int", 4, BTF_INT_SIGNED);
+  int proto = btf__add_func_proto(w, i);
+  btf__add_func_param(w, "self", proto + 1);
+  btf__add_ptr(w, proto);
+  auto btf = Btf::LoadBytes(BytesOf(w), "selfref.btf");
+  ASSERT_TRUE(btf.ok()) << btf.status();  // as the kernel: it is valid BTF
+  auto name = (*btf)->TypeName(proto + 1);
+  EXPECT_THAT(name.status().message(), AllOf(HasSubstr("selfref.btf"),
+                                             HasSubstr("has no C spelling")));
+  EXPECT_EQ(*(*btf)->TypeName(i), "int");
+}
+
+}  // namespace
+}  // namespace btfreg
+
+namespace btfreg {
+namespace {
+
+// Also found by the fuzzer: btf_dump writes an anonymous struct inline, so
+// one that points to itself recursed forever.
+TEST(BadInputTest, AnonymousStructPointingToItselfHasNoSpelling) {
+  struct btf* w = btf__new_empty();
+  int s = btf__add_struct(w, "", 8);
+  btf__add_field(w, "next", s + 1, 0, 0);
+  btf__add_ptr(w, s);
+  auto btf = Btf::LoadBytes(BytesOf(w), "anon_loop.btf");
+  ASSERT_TRUE(btf.ok()) << btf.status();
+  EXPECT_FALSE((*btf)->TypeName(s).ok());
+  EXPECT_FALSE((*btf)->TypeName(s + 1).ok());
+  EXPECT_TRUE((*btf)->StructWalk(s, 0, 8).ok());  // only the spelling is refused
+}
+
+}  // namespace
+}  // namespace btfreg

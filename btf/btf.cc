@@ -222,6 +222,7 @@ absl::StatusOr<std::unique_ptr<Btf>> Btf::Load(absl::Span<const uint8_t> bytes,
   std::unique_ptr<Btf> out(new Btf(std::string(name), raw, base, bytes.size()));
   s = ValidateTypes(raw, out->start_id_, name, object_file, &out->ordered_);
   if (!s.ok()) return s;
+  out->unspellable_ = FindUnspellable(raw, out->start_id_);
   // btf__pointer_size() caches what it finds in the object; fill the cache
   // now, while the object is private, so that later calls only read it.
   btf__pointer_size(raw);
@@ -337,8 +338,15 @@ absl::StatusOr<std::vector<Member>> Btf::Members(uint32_t id) const {
 }
 
 namespace {
+// btf_dump writes an anonymous struct's whole body, with a padding line per
+// 8 bytes of gap: a struct of a few GiB, which the kernel accepts, would
+// spell to hundreds of MB. Past this much, output is dropped (cheaply) and
+// TypeName fails.
+constexpr size_t kMaxSpelling = 64 << 10;
+
 void DumpPrintf(void* ctx, const char* fmt, va_list args) {
   auto* out = static_cast<std::string*>(ctx);
+  if (out->size() > kMaxSpelling) return;
   char buf[256];
   va_list copy;
   va_copy(copy, args);
@@ -361,6 +369,12 @@ absl::StatusOr<std::string> Btf::TypeName(uint32_t id) const {
                                             " out of range (", type_count_,
                                             " types)"));
   }
+  if (Unspellable(id)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        name_, ": type ", id, " has no C spelling: it refers to itself through "
+        "a function prototype, or nests declarators more than ",
+        kMaxDeclaratorDepth, " deep"));
+  }
   MutexLock lock(dump_mu_);
   LibbpfLog log;
   if (dump_ == nullptr) {
@@ -375,7 +389,18 @@ absl::StatusOr<std::string> Btf::TypeName(uint32_t id) const {
   if (err != 0) {
     return LibbpfError(name_, absl::StrCat("cannot spell type ", id), err, log);
   }
+  if (dump_out_.size() > kMaxSpelling) {
+    dump_out_.clear();
+    return absl::ResourceExhaustedError(absl::StrCat(
+        name_, ": the C spelling of type ", id, " is longer than ",
+        kMaxSpelling, " bytes"));
+  }
   return dump_out_;
+}
+
+bool Btf::Unspellable(uint32_t id) const {
+  if (id < start_id_) return base_ != nullptr && base_->Unspellable(id);
+  return id < type_count_ && unspellable_[id - start_id_];
 }
 
 bool Btf::ordered_struct(uint32_t id) const {
@@ -387,7 +412,8 @@ BtfMemory Btf::Memory() const {
   BtfMemory m;
   m.raw_bytes = raw_bytes_;
   m.libbpf_bytes = sizeof(uint32_t) * (type_count_ - start_id_);
-  m.index_bytes = index_.bytes() + ordered_.capacity() / 8;
+  m.index_bytes =
+      index_.bytes() + ordered_.capacity() / 8 + unspellable_.capacity() / 8;
   return m;
 }
 

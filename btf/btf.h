@@ -191,7 +191,8 @@ class Btf {
   // The C spelling of a type as `bpftool btf dump ... format c` writes it in
   // a declaration: "struct task_struct *", "const char[16]",
   // "int (*)(struct sk_buff *)". Uses libbpf's btf_dump (one per object,
-  // behind a mutex, created on first use).
+  // behind a mutex, created on first use). InvalidArgument for a type with
+  // no C spelling (a prototype that takes a pointer to itself).
   absl::StatusOr<std::string> TypeName(uint32_t id) const;
 
   BtfMemory Memory() const;
@@ -209,6 +210,8 @@ class Btf {
   // Whether struct `id` has its members in order without overlap (set by
   // validation); StructWalk then skips members without sizing them.
   bool ordered_struct(uint32_t id) const;
+  // Whether TypeName must refuse `id` (see FindUnspellable in validate.h).
+  bool Unspellable(uint32_t id) const;
 
   // Resolves one candidate (or all, when `all` is set); see struct_walk.cc.
   absl::Status Walk(uint32_t struct_id, uint32_t offset, uint32_t size,
@@ -221,7 +224,8 @@ class Btf {
   uint32_t type_count_ = 0;
   uint32_t start_id_ = 1;
   NameIndex index_;
-  std::vector<bool> ordered_;  // by id - start_id_
+  std::vector<bool> ordered_;      // by id - start_id_
+  std::vector<bool> unspellable_;  // by id - start_id_
 
   // TypeName's btf_dump keeps caches, so it is not shared without a lock.
   mutable Mutex dump_mu_;

@@ -4,6 +4,7 @@
 #include <linux/btf.h>
 
 #include <cstring>
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -378,6 +379,85 @@ absl::Status ValidateHeader(absl::Span<const uint8_t> raw,
     }
   }
   return absl::OkStatus();
+}
+
+std::vector<bool> FindUnspellable(const struct btf* btf, uint32_t first) {
+  // The declarator graph: what btf_dump follows when it spells a type.
+  // Named types (structs, unions, enums, typedefs) end a declaration; an
+  // anonymous struct or union is written out whole, members included.
+  auto edges = [](const struct btf_type* t) -> uint32_t {
+    switch (btf_kind(t)) {
+      case BTF_KIND_STRUCT:
+      case BTF_KIND_UNION:
+        return t->name_off == 0 ? btf_vlen(t) : 0;
+      case BTF_KIND_PTR:
+      case BTF_KIND_CONST:
+      case BTF_KIND_VOLATILE:
+      case BTF_KIND_RESTRICT:
+      case BTF_KIND_TYPE_TAG:
+      case BTF_KIND_ARRAY:
+      case BTF_KIND_FUNC:
+        return 1;
+      case BTF_KIND_FUNC_PROTO:
+        return 1 + btf_vlen(t);
+      default:
+        return 0;
+    }
+  };
+  auto edge = [](const struct btf_type* t, uint32_t i) -> uint32_t {
+    if (btf_is_composite(t)) return btf_members(t)[i].type;
+    if (btf_is_array(t)) return btf_array(t)->type;
+    if (btf_is_func_proto(t) && i > 0) return btf_params(t)[i - 1].type;
+    return t->type;
+  };
+  const uint32_t end = btf__type_cnt(btf);
+  std::vector<bool> bad(end - first, false);
+  std::vector<uint16_t> depth(end - first, 0);
+  enum : uint8_t { kWhite, kGrey, kBlack };
+  std::vector<uint8_t> color(end - first, kWhite);
+  struct Frame {
+    uint32_t id;
+    uint32_t next;
+  };
+  std::vector<Frame> stack;
+  for (uint32_t root = first; root < end; ++root) {
+    if (color[root - first] != kWhite) continue;
+    stack.push_back({root, 0});
+    color[root - first] = kGrey;
+    while (!stack.empty()) {
+      Frame& f = stack.back();
+      const struct btf_type* t = btf__type_by_id(btf, f.id);
+      if (f.next < edges(t)) {
+        const uint32_t to = edge(t, f.next++);
+        if (to < first) continue;  // the base's own flags cover it
+        if (color[to - first] == kGrey) {
+          // A cycle: everything on the stack from `to` up is on it.
+          for (size_t i = stack.size(); i-- > 0;) {
+            bad[stack[i].id - first] = true;
+            if (stack[i].id == to) break;
+          }
+        } else if (color[to - first] == kWhite) {
+          color[to - first] = kGrey;
+          stack.push_back({to, 0});
+        }
+        continue;
+      }
+      // Post-order: unspellable if any part is, or nested too deep.
+      uint32_t d = 0;
+      bool b = bad[f.id - first];
+      for (uint32_t e = 0; e < edges(t); ++e) {
+        const uint32_t to = edge(t, e);
+        if (to < first) continue;
+        b = b || bad[to - first];
+        d = std::max<uint32_t>(d, depth[to - first]);
+      }
+      depth[f.id - first] = static_cast<uint16_t>(std::min<uint32_t>(d + 1, 0xffff));
+      bad[f.id - first] = b || d + 1 > kMaxDeclaratorDepth;
+      color[f.id - first] = kBlack;
+      stack.pop_back();
+    }
+  }
+  return bad;
 }
 
 absl::Status ValidateTypes(const struct btf* btf, uint32_t first,

@@ -38,6 +38,14 @@ absl::Status ValidateTypes(const struct btf* btf, uint32_t first,
                            absl::string_view name, bool object_file,
                            std::vector<bool>* ordered);
 
+// Types whose C declaration cannot be written out: they reach a cycle
+// through a function prototype (a prototype taking a pointer to itself,
+// which the kernel accepts and no C declaration can express), or nest
+// declarators deeper than kMaxDeclaratorDepth. libbpf's btf_dump recurses
+// on both without bound, so TypeName refuses them. Indexed by id - first.
+inline constexpr int kMaxDeclaratorDepth = 128;
+std::vector<bool> FindUnspellable(const struct btf* btf, uint32_t first);
+
 // The kernel's per-kind rules (validate_kind.cc): names, kind_flag, vlen,
 // int encodings, linkage, array index and element types, member kinds and
 // alignment, function prototypes, decl and type tags, DATASEC layout. An

@@ -135,12 +135,14 @@ class KindChecker {
     }
     return nullptr;
   }
+  // The kernel's btf_type_int_is_regular: whole bytes from bit 0, a power
+  // of two up to 16 of them. (It judges the bits, not the INT's size.)
   bool RegularInt(const struct btf_type* t) const {
     if (t == nullptr || !btf_is_int(t)) return false;
     const uint32_t enc = *reinterpret_cast<const uint32_t*>(t + 1);
-    const uint32_t bits = BTF_INT_BITS(enc);
-    return BTF_INT_OFFSET(enc) == 0 && bits % 8 == 0 && bits / 8 == t->size &&
-           (t->size & (t->size - 1)) == 0;
+    const uint32_t bytes = BTF_INT_BITS(enc) / 8;
+    return BTF_INT_OFFSET(enc) == 0 && BTF_INT_BITS(enc) % 8 == 0 &&
+           bytes != 0 && bytes <= 16 && (bytes & (bytes - 1)) == 0;
   }
 
   // Rules about one type alone (the kernel's check_meta).
@@ -309,6 +311,9 @@ class KindChecker {
           return Bad(name_, id, "invalid elem type");
         }
         if (btf_is_int(e) && !RegularInt(e)) return Bad(name_, id, "invalid array of int");
+        if (btf__resolve_size(btf_, id) < 0) {
+          return Bad(name_, id, "array size overflows 32 bits");
+        }
         return absl::OkStatus();
       }
       case BTF_KIND_STRUCT:
@@ -401,7 +406,7 @@ class KindChecker {
         if (btf_kflag(t) && bits == 0 && off % 8 != 0) {
           return Bad(name_, id, absl::StrCat("invalid member offset (member ", i, ")"));
         }
-        if (bits != 0 && !RegularInt(mt)) {
+        if (btf_kflag(t) && !RegularInt(mt)) {
           return Bad(name_, id, absl::StrCat("invalid member base type (member ", i, ")"));
         }
         if (bits > BTF_INT_BITS(*reinterpret_cast<const uint32_t*>(mt + 1))) {

@@ -69,6 +69,11 @@ class KernelDiffTest : public ::testing::Test {
     ++compared_;
     kernel_rejects_ += !kernel;
     if (kernel == ours.ok()) return true;
+    // Keep the input for replay (bazel-testlogs/.../test.outputs/).
+    if (const char* dir = getenv("TEST_UNDECLARED_OUTPUTS_DIR")) {
+      std::string path = std::string(dir) + "/disagreement-" + std::to_string(compared_) + ".btf";
+      std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), b.size());
+    }
     ADD_FAILURE() << what << ": kernel " << (kernel ? "accepts" : "rejects (" + log + ")")
                   << ", btfreg " << (ours.ok() ? "accepts" : ours.ToString());
     return false;

@@ -1,0 +1,57 @@
+// libFuzzer target: load + index + StructWalk over every struct + TypeName,
+// on raw BTF, ELF, or split BTF on the bundled base. The first input byte
+// picks the mode (odd: split on tests/data/mini_vmlinux.btf).
+// Build and run: tests/fuzz/run_fuzzer.sh [SECONDS]
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "btf/btf.h"
+
+namespace {
+
+const btfreg::Btf* Base() {
+  static const btfreg::Btf* base = [] {
+    auto b = btfreg::Btf::LoadFile("tests/data/mini_vmlinux.btf");
+    if (!b.ok()) __builtin_trap();  // run from the repository root
+    return b->release();
+  }();
+  return base;
+}
+
+void Exercise(const btfreg::Btf& btf) {
+  // Bounded work per input: the first 2,000 types.
+  const uint32_t end = std::min(btf.type_count(), btf.start_id() + 2000);
+  for (uint32_t id = btf.start_id(); id < end; ++id) {
+    (void)btf.TypeName(id);
+    (void)btf.ResolvedSize(id);
+    (void)btf.Alignment(id);
+    (void)btf.SkipModsAndTypedefs(id);
+    const std::string name(btf.type_name(id));
+    if (!name.empty() && btf.FindByName(name, btf.kind(id)) == 0) __builtin_trap();
+    const int kind = btf.kind(id);
+    if (kind != BTF_KIND_STRUCT && kind != BTF_KIND_UNION) continue;
+    (void)btf.Members(id);
+    const uint32_t size = btf.raw_size(id);
+    for (uint32_t off : {0u, size / 2, size ? size - 1 : 0u, size, size + 8}) {
+      for (uint32_t len : {1u, 4u, 8u}) {
+        auto walk = btf.StructWalk(id, off, len);
+        if (walk.ok() && walk->member_offset > size + off) __builtin_trap();
+        (void)btf.StructWalkAll(id, off, len);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 1) return 0;
+  const bool split = data[0] & 1;
+  absl::Span<const uint8_t> bytes(data + 1, size - 1);
+  auto btf = split ? btfreg::Btf::LoadSplitBytes(bytes, "fuzz", *Base())
+                   : btfreg::Btf::LoadBytes(bytes, "fuzz");
+  if (btf.ok()) Exercise(**btf);
+  return 0;
+}
