@@ -72,18 +72,21 @@ uint32_t Edge(const struct btf_type* t, uint32_t i) {
   }
 }
 
-// Iterative DFS over the own types; edges into the base are leaves. On the
-// value graph it also bounds how deep types nest (a struct in an array in a
-// struct ...), which bounds every recursive walk over them.
-absl::Status FindLoops(const struct btf* btf, uint32_t first, uint32_t end,
-                       Graph g, absl::string_view name) {
+struct Frame {
+  uint32_t id;
+  uint32_t next_edge;
+};
+
+// Iterative depth-first search over the own types [first, end); edges into
+// the base are skipped (the base was checked on its own). `on_back(stack,
+// to)` sees each back edge, i.e. a cycle through `to`; `on_done(t, id)`
+// runs in post-order. A non-OK status from either ends the search.
+template <typename Count, typename EdgeOf, typename OnBack, typename OnDone>
+absl::Status DepthFirst(const struct btf* btf, uint32_t first, uint32_t end,
+                        Count count, EdgeOf edge, OnBack on_back,
+                        OnDone on_done) {
   enum : uint8_t { kWhite, kGrey, kBlack };
   std::vector<uint8_t> color(end - first, kWhite);
-  std::vector<uint16_t> depth(g == Graph::kValue ? end - first : 0, 0);
-  struct Frame {
-    uint32_t id;
-    uint32_t next_edge;
-  };
   std::vector<Frame> stack;
   for (uint32_t root = first; root < end; ++root) {
     if (color[root - first] != kWhite) continue;
@@ -92,37 +95,54 @@ absl::Status FindLoops(const struct btf* btf, uint32_t first, uint32_t end,
     while (!stack.empty()) {
       Frame& f = stack.back();
       const struct btf_type* t = btf__type_by_id(btf, f.id);
-      if (f.next_edge == EdgeCount(t, g)) {
-        color[f.id - first] = kBlack;
-        if (g == Graph::kValue) {
-          uint16_t d = 0;
-          for (uint32_t e = 0; e < EdgeCount(t, g); ++e) {
-            const uint32_t to = Edge(t, e);
-            if (to >= first && depth[to - first] > d) d = depth[to - first];
-          }
-          if (d + 1 > kMaxNesting) {
-            return Bad(name, absl::StrCat("type ", f.id, " nests types more than ",
-                                          kMaxNesting, " deep"));
-          }
-          depth[f.id - first] = d + 1;
+      if (f.next_edge < count(t)) {
+        const uint32_t to = edge(t, f.next_edge++);
+        if (to < first) continue;
+        if (color[to - first] == kGrey) {
+          absl::Status s = on_back(stack, to);
+          if (!s.ok()) return s;
+        } else if (color[to - first] == kWhite) {
+          color[to - first] = kGrey;
+          stack.push_back({to, 0});
         }
-        stack.pop_back();
         continue;
       }
-      uint32_t to = Edge(t, f.next_edge++);
-      if (to < first) continue;
-      if (color[to - first] == kGrey) {
-        return Bad(name, absl::StrCat("type ", to, " (", KindName(btf_kind(
-                                          btf__type_by_id(btf, to))),
-                                      ") refers to itself through a loop"));
-      }
-      if (color[to - first] == kWhite) {
-        color[to - first] = kGrey;
-        stack.push_back({to, 0});
-      }
+      absl::Status s = on_done(t, f.id);
+      if (!s.ok()) return s;
+      color[f.id - first] = kBlack;
+      stack.pop_back();
     }
   }
   return absl::OkStatus();
+}
+
+// Rejects loops in graph `g`. On the value graph it also bounds how deep
+// types nest (a struct in an array in a struct ...), which bounds every
+// recursive walk over them.
+absl::Status FindLoops(const struct btf* btf, uint32_t first, uint32_t end,
+                       Graph g, absl::string_view name) {
+  std::vector<uint16_t> depth(g == Graph::kValue ? end - first : 0, 0);
+  auto count = [g](const struct btf_type* t) { return EdgeCount(t, g); };
+  auto on_back = [&](const std::vector<Frame>&, uint32_t to) {
+    return Bad(name, absl::StrCat("type ", to, " (",
+                                  KindName(btf_kind(btf__type_by_id(btf, to))),
+                                  ") refers to itself through a loop"));
+  };
+  auto on_done = [&](const struct btf_type* t, uint32_t id) {
+    if (g != Graph::kValue) return absl::OkStatus();
+    uint16_t d = 0;
+    for (uint32_t e = 0; e < EdgeCount(t, g); ++e) {
+      const uint32_t to = Edge(t, e);
+      if (to >= first && depth[to - first] > d) d = depth[to - first];
+    }
+    if (d + 1 > kMaxNesting) {
+      return Bad(name, absl::StrCat("type ", id, " nests types more than ",
+                                    kMaxNesting, " deep"));
+    }
+    depth[id - first] = d + 1;
+    return absl::OkStatus();
+  };
+  return DepthFirst(btf, first, end, count, Edge, on_back, on_done);
 }
 
 class TypeChecker {
@@ -337,6 +357,9 @@ absl::Status ValidateHeader(absl::Span<const uint8_t> raw,
   if (h.version != BTF_VERSION) {
     return Bad(name, absl::StrCat("unsupported BTF version ", h.version));
   }
+  if (h.flags != 0) {
+    return Bad(name, absl::StrCat("unsupported BTF header flags 0x", absl::Hex(h.flags)));
+  }
   if (h.hdr_len < sizeof(h) || h.hdr_len > raw.size()) {
     return Bad(name, absl::StrCat("header length ", h.hdr_len,
                                   " is outside [", sizeof(h), ", ",
@@ -413,50 +436,29 @@ std::vector<bool> FindUnspellable(const struct btf* btf, uint32_t first) {
   const uint32_t end = btf__type_cnt(btf);
   std::vector<bool> bad(end - first, false);
   std::vector<uint16_t> depth(end - first, 0);
-  enum : uint8_t { kWhite, kGrey, kBlack };
-  std::vector<uint8_t> color(end - first, kWhite);
-  struct Frame {
-    uint32_t id;
-    uint32_t next;
-  };
-  std::vector<Frame> stack;
-  for (uint32_t root = first; root < end; ++root) {
-    if (color[root - first] != kWhite) continue;
-    stack.push_back({root, 0});
-    color[root - first] = kGrey;
-    while (!stack.empty()) {
-      Frame& f = stack.back();
-      const struct btf_type* t = btf__type_by_id(btf, f.id);
-      if (f.next < edges(t)) {
-        const uint32_t to = edge(t, f.next++);
-        if (to < first) continue;  // the base's own flags cover it
-        if (color[to - first] == kGrey) {
-          // A cycle: everything on the stack from `to` up is on it.
-          for (size_t i = stack.size(); i-- > 0;) {
-            bad[stack[i].id - first] = true;
-            if (stack[i].id == to) break;
-          }
-        } else if (color[to - first] == kWhite) {
-          color[to - first] = kGrey;
-          stack.push_back({to, 0});
-        }
-        continue;
-      }
-      // Post-order: unspellable if any part is, or nested too deep.
-      uint32_t d = 0;
-      bool b = bad[f.id - first];
-      for (uint32_t e = 0; e < edges(t); ++e) {
-        const uint32_t to = edge(t, e);
-        if (to < first) continue;
-        b = b || bad[to - first];
-        d = std::max<uint32_t>(d, depth[to - first]);
-      }
-      depth[f.id - first] = static_cast<uint16_t>(std::min<uint32_t>(d + 1, 0xffff));
-      bad[f.id - first] = b || d + 1 > kMaxDeclaratorDepth;
-      color[f.id - first] = kBlack;
-      stack.pop_back();
+  auto on_back = [&](const std::vector<Frame>& stack, uint32_t to) {
+    // A cycle: everything on the stack from `to` up is on it.
+    for (size_t i = stack.size(); i-- > 0;) {
+      bad[stack[i].id - first] = true;
+      if (stack[i].id == to) break;
     }
-  }
+    return absl::OkStatus();
+  };
+  auto on_done = [&](const struct btf_type* t, uint32_t id) {
+    // Unspellable if any part is, or nested too deep.
+    uint32_t d = 0;
+    bool b = bad[id - first];
+    for (uint32_t e = 0; e < edges(t); ++e) {
+      const uint32_t to = edge(t, e);
+      if (to < first) continue;  // the base's own flags cover it
+      b = b || bad[to - first];
+      d = std::max<uint32_t>(d, depth[to - first]);
+    }
+    depth[id - first] = static_cast<uint16_t>(std::min<uint32_t>(d + 1, 0xffff));
+    bad[id - first] = b || d + 1 > kMaxDeclaratorDepth;
+    return absl::OkStatus();
+  };
+  DepthFirst(btf, first, end, edges, edge, on_back, on_done).IgnoreError();
   return bad;
 }
 

@@ -334,8 +334,8 @@ absl::Status Registry::ModuleGoing(absl::string_view name) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<BtfRef> Registry::TryGetModule(absl::string_view name) const {
-  MutexLock l(mu_);
+absl::StatusOr<internal::BtfObject*> Registry::LiveModuleLocked(
+    absl::string_view name) const {
   auto it = by_name_.find(name);
   if (it == by_name_.end() || !it->second.obj->is_module) {
     return absl::NotFoundError(absl::StrCat("module ", name, " is not loaded"));
@@ -344,27 +344,28 @@ absl::StatusOr<BtfRef> Registry::TryGetModule(absl::string_view name) const {
     return absl::FailedPreconditionError(
         absl::StrCat("module ", name, " is still coming, not live"));
   }
-  it->second.obj->refcnt.fetch_add(1);
-  return BtfRef(it->second.obj);
+  return it->second.obj;
+}
+
+absl::StatusOr<BtfRef> Registry::TryGetModule(absl::string_view name) const {
+  MutexLock l(mu_);
+  absl::StatusOr<internal::BtfObject*> obj = LiveModuleLocked(name);
+  if (!obj.ok()) return obj.status();
+  (*obj)->refcnt.fetch_add(1);
+  return BtfRef(*obj);
 }
 
 absl::StatusOr<ModulePin> Registry::TryPinModule(absl::string_view name) {
   // Pinned under mu_, so that ModuleGoing either sees the pin or has already
   // removed the module.
   MutexLock l(mu_);
-  auto it = by_name_.find(name);
-  if (it == by_name_.end() || !it->second.obj->is_module) {
-    return absl::NotFoundError(absl::StrCat("module ", name, " is not loaded"));
-  }
-  if (it->second.state != ModuleState::kLive) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("module ", name, " is still coming, not live"));
-  }
-  it->second.obj->refcnt.fetch_add(1);
+  absl::StatusOr<internal::BtfObject*> obj = LiveModuleLocked(name);
+  if (!obj.ok()) return obj.status();
+  (*obj)->refcnt.fetch_add(1);
   if (!fault::Active(fault::kMissingPin)) {
-    it->second.obj->pins.fetch_add(1, std::memory_order_acq_rel);
+    (*obj)->pins.fetch_add(1, std::memory_order_acq_rel);
   }
-  return ModulePin(BtfRef(it->second.obj));
+  return ModulePin(BtfRef(*obj));
 }
 
 BtfRef Registry::GetByName(absl::string_view name) const {

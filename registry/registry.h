@@ -257,6 +257,9 @@ class Registry {
       absl::string_view name,
       absl::FunctionRef<absl::StatusOr<std::unique_ptr<Btf>>(const Btf&)> parse)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // The module of that name if it is LIVE; NotFound or FailedPrecondition.
+  absl::StatusOr<internal::BtfObject*> LiveModuleLocked(absl::string_view name)
+      const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Publishes under a new id; returns the caller's reference.
   BtfRef PublishLocked(std::unique_ptr<const Btf> btf, absl::string_view name,
                        bool is_module) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
