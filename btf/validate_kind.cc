@@ -8,7 +8,6 @@
 #include <bpf/btf.h>
 #include <linux/btf.h>
 
-#include <cctype>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -31,22 +30,40 @@ absl::Status Bad(absl::string_view name, uint32_t id,
 // The kernel's <linux/ctype.h> is Latin-1, not the C locale: bytes 0xC0 to
 // 0xFF are letters (but for the multiplication and division signs) and
 // 0xA0 to 0xFF are printable. Names are judged as the kernel judges them.
-bool KernelIsAlpha(unsigned char c) {
-  return isalpha(c) || (c >= 0xC0 && c != 0xD7 && c != 0xF7);
+constexpr bool KernelIsAlpha(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= 0xC0 && c != 0xD7 && c != 0xF7);
 }
-bool KernelIsAlnum(unsigned char c) { return KernelIsAlpha(c) || isdigit(c); }
-bool KernelIsPrint(unsigned char c) { return (c >= 0x20 && c < 0x7F) || c >= 0xA0; }
+constexpr bool KernelIsPrint(unsigned char c) {
+  return (c >= 0x20 && c < 0x7F) || c >= 0xA0;
+}
+
+// What may start (bit 0) and continue (bit 1) an identifier: one table
+// lookup per character, as every name in vmlinux passes through here.
+struct IdentChars {
+  uint8_t ok[256] = {};
+  constexpr IdentChars() {
+    for (int c = 0; c < 256; ++c) {
+      const unsigned char u = static_cast<unsigned char>(c);
+      const bool first = KernelIsAlpha(u) || c == '_' || c == '.';
+      const bool rest = first || (c >= '0' && c <= '9');
+      ok[c] = (first ? 1 : 0) | (rest ? 2 : 0);
+    }
+  }
+};
+constexpr IdentChars kIdent;
 
 // [A-Za-z_.][A-Za-z0-9_.]* (and Latin-1 letters), as the kernel's
 // btf_name_valid_identifier.
 bool ValidIdentifier(const char* s) {
-  if (s == nullptr || *s == '\0') return false;
-  size_t n = 0;
-  for (const char* p = s; *p; ++p, ++n) {
-    const unsigned char c = static_cast<unsigned char>(*p);
-    const bool ok = (p == s ? KernelIsAlpha(c) : KernelIsAlnum(c)) ||
-                    c == '_' || c == '.';
-    if (!ok || n >= kNameMax) return false;
+  if (s == nullptr || !(kIdent.ok[static_cast<unsigned char>(*s)] & 1)) {
+    return false;
+  }
+  size_t n = 1;
+  for (const char* p = s + 1; *p; ++p, ++n) {
+    if (!(kIdent.ok[static_cast<unsigned char>(*p)] & 2) || n >= kNameMax) {
+      return false;
+    }
   }
   return true;
 }
@@ -436,8 +453,19 @@ class KindChecker {
     return absl::OkStatus();
   }
 
+  // A FUNC's prototype was checked as a FUNC_PROTO already; a FUNC adds one
+  // rule, that its parameters have names.
   absl::Status Proto(uint32_t id, const struct btf_type* proto, bool for_func) {
     if (proto == nullptr || !btf_is_func_proto(proto)) return absl::OkStatus();
+    if (for_func) {
+      const struct btf_param* p = btf_params(proto);
+      for (uint32_t i = 0; i < btf_vlen(proto); ++i) {
+        if (p[i].name_off == 0 && p[i].type != 0) {
+          return Bad(name_, id, absl::StrCat("invalid arg#", i + 1, " has no name"));
+        }
+      }
+      return absl::OkStatus();
+    }
     if (proto->type != 0) {
       const struct btf_type* r = Resolve(proto->type);
       if (r == nullptr || !IsValueKind(btf_kind(r)) ) {
@@ -457,9 +485,6 @@ class KindChecker {
       if (a == nullptr || !IsValueKind(btf_kind(a))) return Bad(name_, id, arg);
       if (p[i].name_off != 0 && !ValidIdentifier(Str(p[i].name_off))) {
         return Bad(name_, id, arg);
-      }
-      if (for_func && p[i].name_off == 0) {
-        return Bad(name_, id, absl::StrCat(arg, " has no name"));
       }
     }
     return absl::OkStatus();
