@@ -44,6 +44,14 @@ struct btf_header* Header(std::vector<uint8_t>& b) {
   return reinterpret_cast<struct btf_header*>(b.data());
 }
 
+// The 32-bit word `back` bytes before the end of the type section: the last
+// type record's fields, counted from its end.
+uint32_t* TypeSectionWord(std::vector<uint8_t>& b, size_t back) {
+  struct btf_header* h = Header(b);
+  return reinterpret_cast<uint32_t*>(b.data() + h->hdr_len + h->type_off +
+                                     h->type_len - back);
+}
+
 // Writes `bytes` to a file named `name` in the test's temporary directory.
 std::string WriteTemp(const std::string& name, const std::vector<uint8_t>& bytes) {
   const char* dir = getenv("TEST_TMPDIR");
@@ -147,12 +155,9 @@ TEST(BadInputTest, StringSectionNotTerminated) {
 
 TEST(BadInputTest, ReferenceOutOfRange) {
   std::vector<uint8_t> b = ValidBtf();
-  struct btf_header* h = Header(b);
   // The pointer (type 3) is the last type: its `type` field is the last word
   // of the type section.
-  uint32_t* target = reinterpret_cast<uint32_t*>(
-      b.data() + h->hdr_len + h->type_off + h->type_len - 4);
-  *target = 77;
+  *TypeSectionWord(b, 4) = 77;
   absl::Status s = LoadAsFile("dangling.btf", b);
   EXPECT_THAT(s.message(), AllOf(HasSubstr("dangling.btf"), HasSubstr("type 3"),
                                  HasSubstr("refers to type 77")));
@@ -160,10 +165,7 @@ TEST(BadInputTest, ReferenceOutOfRange) {
 
 TEST(BadInputTest, PointerLoop) {
   std::vector<uint8_t> b = ValidBtf();
-  struct btf_header* h = Header(b);
-  uint32_t* target = reinterpret_cast<uint32_t*>(
-      b.data() + h->hdr_len + h->type_off + h->type_len - 4);
-  *target = 3;  // type 3 = pointer to itself
+  *TypeSectionWord(b, 4) = 3;  // type 3 = pointer to itself
   absl::Status s = LoadAsFile("loop.btf", b);
   EXPECT_THAT(s.message(), AllOf(HasSubstr("loop.btf"), HasSubstr("loop")));
 }
@@ -231,10 +233,7 @@ TEST(BadInputTest, KernelRulesApply) {
   int i = btf__add_int(w, "int", 4, BTF_INT_SIGNED);
   btf__add_typedef(w, "ok_name", i);
   std::vector<uint8_t> b = BytesOf(w);
-  struct btf_header* h = Header(b);
-  uint32_t* typedef_name = reinterpret_cast<uint32_t*>(
-      b.data() + h->hdr_len + h->type_off + h->type_len - 12);
-  *typedef_name = 0;
+  *TypeSectionWord(b, 12) = 0;  // the typedef's name_off
   absl::Status s = LoadAsFile("anon_typedef.btf", b);
   EXPECT_THAT(s.message(), AllOf(HasSubstr("anon_typedef.btf"),
                                  HasSubstr("TYPEDEF has no valid name")));
