@@ -137,6 +137,13 @@ class BtfRef {
   friend class ModulePin;
   // Adopts a reference the caller already holds on `obj`.
   explicit BtfRef(internal::BtfObject* obj) : obj_(obj) {}
+  // Takes a new reference on `obj`. REQUIRES: the caller knows `obj` is
+  // referenced (the registry holds it under its lock); lock-free lookups
+  // use increment-if-not-zero instead.
+  static BtfRef Take(internal::BtfObject* obj) {
+    obj->refcnt.fetch_add(1, std::memory_order_relaxed);
+    return BtfRef(obj);
+  }
 
   internal::BtfObject* obj_ = nullptr;
 };

@@ -121,18 +121,14 @@ BtfRef Registry::PublishLocked(std::unique_ptr<const Btf> btf,
   if ((published_ + 1) * 2 > table_.load(std::memory_order_relaxed)->size()) {
     GrowLocked();
   }
-  auto* obj = new internal::BtfObject;
-  obj->refcnt.store(2);  // the registry's and the caller's
+  auto* obj = new internal::BtfObject;  // refcnt 1: the registry's
   obj->id = AllocateIdLocked();
   obj->name = std::string(name);
   obj->is_module = is_module;
   obj->counters = counters_;
   counters_->bytes.fetch_add(btf->Memory().total());
   obj->btf = std::move(btf);
-  if (is_module) {
-    base_->refcnt.fetch_add(1);
-    obj->base = std::make_unique<BtfRef>(BtfRef(base_));
-  }
+  if (is_module) obj->base = std::make_unique<BtfRef>(BtfRef::Take(base_));
   if (!free_handles_.empty()) {
     const uint16_t slot = free_handles_.back();
     free_handles_.pop_back();
@@ -146,11 +142,9 @@ BtfRef Registry::PublishLocked(std::unique_ptr<const Btf> btf,
   t->slots[obj->id & t->mask].store(obj, std::memory_order_release);
   ++published_;
   ++loads_;
-  pending_events_.push_back(
-      RegistryEvent{RegistryEvent::kLoaded, obj->id, obj->name, BtfRef()});
-  obj->refcnt.fetch_add(1);
-  pending_events_.back().ref = BtfRef(obj);
-  return BtfRef(obj);
+  pending_events_.push_back(RegistryEvent{RegistryEvent::kLoaded, obj->id,
+                                         obj->name, BtfRef::Take(obj)});
+  return BtfRef::Take(obj);
 }
 
 uint32_t Registry::AllocateIdLocked() {
@@ -229,8 +223,7 @@ absl::StatusOr<BtfRef> Registry::RegisterBase(std::unique_ptr<const Btf> btf) {
 BtfRef Registry::base() const {
   MutexLock l(mu_);
   if (base_ == nullptr) return BtfRef();
-  base_->refcnt.fetch_add(1);
-  return BtfRef(base_);
+  return BtfRef::Take(base_);
 }
 
 absl::StatusOr<BtfRef> Registry::ModuleComing(
@@ -290,9 +283,8 @@ absl::Status Registry::ModuleLive(absl::string_view name) {
     }
     it->second.state = ModuleState::kLive;
     internal::BtfObject* obj = it->second.obj;
-    obj->refcnt.fetch_add(1);
-    pending_events_.push_back(
-        RegistryEvent{RegistryEvent::kLive, obj->id, obj->name, BtfRef(obj)});
+    pending_events_.push_back(RegistryEvent{RegistryEvent::kLive, obj->id,
+                                           obj->name, BtfRef::Take(obj)});
   }
   DrainEvents();
   return absl::OkStatus();
@@ -351,8 +343,7 @@ absl::StatusOr<BtfRef> Registry::TryGetModule(absl::string_view name) const {
   MutexLock l(mu_);
   absl::StatusOr<internal::BtfObject*> obj = LiveModuleLocked(name);
   if (!obj.ok()) return obj.status();
-  (*obj)->refcnt.fetch_add(1);
-  return BtfRef(*obj);
+  return BtfRef::Take(*obj);
 }
 
 absl::StatusOr<ModulePin> Registry::TryPinModule(absl::string_view name) {
@@ -361,29 +352,24 @@ absl::StatusOr<ModulePin> Registry::TryPinModule(absl::string_view name) {
   MutexLock l(mu_);
   absl::StatusOr<internal::BtfObject*> obj = LiveModuleLocked(name);
   if (!obj.ok()) return obj.status();
-  (*obj)->refcnt.fetch_add(1);
   if (!fault::Active(fault::kMissingPin)) {
     (*obj)->pins.fetch_add(1, std::memory_order_acq_rel);
   }
-  return ModulePin(BtfRef(*obj));
+  return ModulePin(BtfRef::Take(*obj));
 }
 
 BtfRef Registry::GetByName(absl::string_view name) const {
   MutexLock l(mu_);
   auto it = by_name_.find(name);
   if (it == by_name_.end()) return BtfRef();
-  it->second.obj->refcnt.fetch_add(1);
-  return BtfRef(it->second.obj);
+  return BtfRef::Take(it->second.obj);
 }
 
 std::vector<BtfRef> Registry::Snapshot() const {
   std::vector<BtfRef> out;
   MutexLock l(mu_);
   out.reserve(published_);
-  for (const auto& [name, entry] : by_name_) {
-    entry.obj->refcnt.fetch_add(1);
-    out.push_back(BtfRef(entry.obj));
-  }
+  for (const auto& [name, entry] : by_name_) out.push_back(BtfRef::Take(entry.obj));
   std::sort(out.begin(), out.end(), [](const BtfRef& a, const BtfRef& b) {
     if (a.is_module() != b.is_module()) return !a.is_module();
     return a.id() < b.id();
