@@ -83,14 +83,6 @@ void CallAfterGracePeriod(Callback* cb, void (*fn)(void*), void* arg) {
   urcu_memb_call_rcu(&cb->head, Trampoline);
 }
 
-void Synchronize() {
-  EnsureRegistered();
-  urcu_memb_synchronize_rcu();
-#ifdef BTFREG_TSAN
-  __tsan_acquire(&internal::g_domain);
-#endif
-}
-
 // Not urcu_memb_barrier(): its internal hand-off is invisible to TSan, which
 // then reports its own allocations as races. A marker callback and a
 // std::condition_variable give the same guarantee in a way TSan sees.

@@ -16,11 +16,12 @@
 // only this thread's own counter, so lookups share no cache line. Threads
 // register themselves on first use and unregister when they exit.
 //
-// Sanitizers: liburcu is not built with TSan, so its ordering is invisible to
-// it (and its inlined read side looks racy). Pointers are published with std::atomic release/acquire, and every read
-// section ends with a TSan release on one domain object that each grace
-// period (and each deferred callback) acquires: TSan then sees that a free
-// after a grace period happens after the reads it waited for.
+// Sanitizers: liburcu is not built with TSan, so its ordering is invisible
+// to it (and its inlined read side looks racy). Pointers are published with
+// std::atomic release/acquire, and every read section ends with a TSan
+// release on one domain object that each deferred callback acquires: TSan
+// then sees that a free after a grace period happens after the reads it
+// waited for.
 
 #ifndef BTFREG_REGISTRY_RCU_H_
 #define BTFREG_REGISTRY_RCU_H_
@@ -103,9 +104,6 @@ struct Callback {
 // Callbacks are batched: many frees share one grace period.
 // REQUIRES: `cb` stays allocated until fn runs (typically `arg` owns it).
 void CallAfterGracePeriod(Callback* cb, void (*fn)(void*), void* arg);
-
-// Waits for a grace period. REQUIRES: not inside a read section.
-void Synchronize();
 
 // Waits until every callback queued so far has run. REQUIRES: not inside a
 // read section nor a callback. Tests and shutdown use it so that nothing is
