@@ -207,11 +207,6 @@ TEST(BadInputTest, EveryTruncationIsRejectedCleanly) {
   }
 }
 
-}  // namespace
-}  // namespace btfreg
-
-namespace btfreg {
-namespace {
 
 TEST(BadInputTest, NestingDeeperThanTheCap) {
   // struct s0 { int x; }; struct s1 { struct s0 a; }; ... 80 deep.
@@ -239,11 +234,6 @@ TEST(BadInputTest, KernelRulesApply) {
                                  HasSubstr("TYPEDEF has no valid name")));
 }
 
-}  // namespace
-}  // namespace btfreg
-
-namespace btfreg {
-namespace {
 
 // Found by the fuzzer: the kernel accepts a prototype taking a pointer to
 // itself, and libbpf's btf_dump recursed on it until the stack ran out.
@@ -261,11 +251,6 @@ TEST(BadInputTest, PrototypeTakingAPointerToItselfHasNoSpelling) {
   EXPECT_EQ(*(*btf)->TypeName(i), "int");
 }
 
-}  // namespace
-}  // namespace btfreg
-
-namespace btfreg {
-namespace {
 
 // Also found by the fuzzer: btf_dump writes an anonymous struct inline, so
 // one that points to itself recursed forever.

@@ -294,11 +294,6 @@ TEST(BtfRefTest, CopyMoveAndOutlivingTheRegistry) {
   rcu::Barrier();
 }
 
-}  // namespace
-}  // namespace btfreg
-
-namespace btfreg {
-namespace {
 
 TEST_F(RegistryTest, HandlesResolveAndDetectSlotReuse) {
   BtfRef a = Load("ha");

@@ -100,11 +100,6 @@ TEST_F(VmlinuxTest, IndexAgreesWithLibbpfForEveryNamedType) {
   printf("checked %zu named types against btf__find_by_name_kind\n", checked);
 }
 
-}  // namespace
-}  // namespace btfreg
-
-namespace btfreg {
-namespace {
 
 // Every sized member of every struct is what a walk at its offset finds
 // first: checks StructWalk's member skipping against the member list.
