@@ -215,6 +215,13 @@ class Harness {
           // a slot reused since must be caught by the generation.
           rcu::ReadSection rs;
           const Btf* found = registry_.FindByHandle(h, rs);
+          // Now and then linger as a slow reader would, until the module
+          // goes (or 2 ms pass): the object must outlive this read section
+          // however its references fall. A free that skips the grace
+          // period is read here after it happened (ASan reports it).
+          if (found != nullptr && rng() % 8 == 0 && LingerUntilGone(s, h)) {
+            readers_outlived_unload_++;
+          }
           const uint32_t now = s.handle.load();
           if (found == nullptr && (now >> 16) == h.slot && (now & 0xffff) != h.gen) {
             handle_.aba_detected++;
@@ -227,6 +234,19 @@ class Harness {
         }
       }
     }
+  }
+
+  // Waits inside the caller's read section until handle `h` is no longer
+  // the live object of `s` (true) or 2 ms pass (false).
+  static bool LingerUntilGone(const Slot& s, BtfHandle h) {
+    const uint32_t mine = uint32_t{h.slot} << 16 | h.gen;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2);
+    while (std::chrono::steady_clock::now() < until) {
+      const Phase p = PhaseOf(s.state.load());
+      if (s.handle.load() != mine || p == kGoing || p == kGone) return true;
+      std::this_thread::yield();
+    }
+    return false;
   }
 
   absl::StatusOr<RaceReport> Run() {
@@ -285,6 +305,7 @@ class Harness {
     r.ops = ops_.load();
     r.cycles = cycles_.load();
     r.unload_refused = unload_refused_.load();
+    r.readers_outlived_unload = readers_outlived_unload_.load();
     r.pointer = pointer_.Get();
     r.id = id_.Get();
     r.handle = handle_.Get();
@@ -301,6 +322,7 @@ class Harness {
   std::mutex mu_;
   std::vector<std::string> violations_;  // guarded by mu_; the first ten
   std::atomic<int64_t> ops_{0}, cycles_{0}, unload_refused_{0};
+  std::atomic<int64_t> readers_outlived_unload_{0};
   std::atomic<int64_t> violation_count_{0};
   AtomicVariant pointer_, id_, handle_;
 };
@@ -311,9 +333,11 @@ std::string RaceReport::Summary() const {
   std::string out = absl::StrFormat(
       "operations           %lld\n"
       "load/unload cycles   %lld (unloads refused while pinned: %lld)\n"
+      "read sections that outlived their module's unload: %lld\n"
       "%-20s %10s %12s %14s\n",
       static_cast<long long>(ops), static_cast<long long>(cycles),
-      static_cast<long long>(unload_refused), "variant", "chains", "stale hits",
+      static_cast<long long>(unload_refused),
+      static_cast<long long>(readers_outlived_unload), "variant", "chains", "stale hits",
       "ABA detected");
   auto row = [&](const char* name, const RaceVariantStats& s) {
     absl::StrAppendFormat(&out, "%-20s %10lld %12lld %14lld\n", name,

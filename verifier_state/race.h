@@ -21,7 +21,9 @@
 // reference is dropped twice; at the end every reference count is back at
 // its baseline, nothing awaits a grace period, and unloading everything
 // frees everything but the base. Reads of freed memory are left to ASan
-// (run it under --config=asan).
+// (run it under --config=asan); to give it something to see, the handle
+// variant now and then holds its read section until the module has gone,
+// then reads the object.
 
 #ifndef BTFREG_VERIFIER_STATE_RACE_H_
 #define BTFREG_VERIFIER_STATE_RACE_H_
@@ -53,6 +55,9 @@ struct RaceReport {
   int64_t ops = 0;           // struct accesses and lookups
   int64_t cycles = 0;        // module load + live + unload cycles
   int64_t unload_refused = 0;  // ModuleGoing refused: the module was pinned
+  // Read sections held (by the handle variant) across their module's
+  // unload, reading the object afterwards: what a grace period protects.
+  int64_t readers_outlived_unload = 0;
   RaceVariantStats pointer, id, handle;
   int64_t violation_count = 0;
   std::vector<std::string> violations;  // the first few, for the report
