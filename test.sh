@@ -46,7 +46,8 @@ run_consumer() {
 run "all tests" test //...
 # The concurrent code and the untrusted-input paths under the sanitizers.
 sanitized=(//btf:all //registry:all //verifier_state:all //tests:registry_stress_test
-           //tests:race_test //tests:race_fault_test)
+           //tests:race_test //tests:race_fault_test
+           //tests:kernel_mirror_test)
 run "ASan + UBSan + leaks" test --config=asan "${sanitized[@]}"
 run "TSan" test --config=tsan "${sanitized[@]}"
 # The race harness as users run it, for a bounded time, under both.

@@ -75,7 +75,7 @@ struct BtfObject {
   uint32_t id = 0;          // registry id; never changes
   std::string name;         // "vmlinux" or the module's name
   bool is_module = false;
-  uint64_t kernel_id = 0;   // the kernel's BTF id, 0 if not from the kernel
+  uint32_t kernel_id = 0;   // the kernel's BTF id, 0 if not from the kernel
   BtfHandle handle{};       // never changes
   std::unique_ptr<const Btf> btf;
   // A module's BTF is split on the base: the base lives as long as it does.
@@ -119,7 +119,9 @@ class BtfRef {
   uint32_t id() const { return obj_->id; }
   const std::string& name() const { return obj_->name; }
   bool is_module() const { return obj_->is_module; }
-  uint64_t kernel_id() const { return obj_->kernel_id; }
+  // The kernel's id for this BTF object (`bpftool btf list`), or 0 for an
+  // object that did not come from the kernel (see registry/kernel.h).
+  uint32_t kernel_id() const { return obj_->kernel_id; }
   BtfHandle handle() const { return obj_->handle; }
   // References to the object right now (racy; for diagnostics and tests,
   // as std::shared_ptr::use_count).

@@ -108,6 +108,7 @@ Registry::~Registry() {
       dropped.push_back(BtfRef(obj));  // adopts the registry's reference
     }
     by_name_.clear();
+    by_kernel_id_.clear();
     base_ = nullptr;
   }
   dropped.clear();
@@ -117,7 +118,8 @@ Registry::~Registry() {
 }
 
 BtfRef Registry::PublishLocked(std::unique_ptr<const Btf> btf,
-                               absl::string_view name, bool is_module) {
+                               absl::string_view name, bool is_module,
+                               uint32_t kernel_id) {
   if ((published_ + 1) * 2 > table_.load(std::memory_order_relaxed)->size()) {
     GrowLocked();
   }
@@ -125,10 +127,14 @@ BtfRef Registry::PublishLocked(std::unique_ptr<const Btf> btf,
   obj->id = AllocateIdLocked();
   obj->name = std::string(name);
   obj->is_module = is_module;
+  obj->kernel_id = kernel_id;
+  if (kernel_id != 0) by_kernel_id_[kernel_id] = obj;
   obj->counters = counters_;
   counters_->bytes.fetch_add(btf->Memory().total());
   obj->btf = std::move(btf);
-  if (is_module) obj->base = std::make_unique<BtfRef>(BtfRef::Take(base_));
+  if (obj->btf->base() != nullptr) {
+    obj->base = std::make_unique<BtfRef>(BtfRef::Take(base_));
+  }
   if (!free_handles_.empty()) {
     const uint16_t slot = free_handles_.back();
     free_handles_.pop_back();
@@ -199,7 +205,8 @@ absl::StatusOr<BtfRef> Registry::RegisterBase(absl::string_view path) {
   return RegisterBase(std::move(*btf));
 }
 
-absl::StatusOr<BtfRef> Registry::RegisterBase(std::unique_ptr<const Btf> btf) {
+absl::StatusOr<BtfRef> Registry::RegisterBase(std::unique_ptr<const Btf> btf,
+                                              uint32_t kernel_id) {
   BtfRef ref;
   {
     MutexLock l(mu_);
@@ -212,7 +219,8 @@ absl::StatusOr<BtfRef> Registry::RegisterBase(std::unique_ptr<const Btf> btf) {
       return absl::InvalidArgumentError(
           absl::StrCat(btf->name(), ": split BTF cannot be the base"));
     }
-    ref = PublishLocked(std::move(btf), "vmlinux", /*is_module=*/false);
+    ref = PublishLocked(std::move(btf), "vmlinux", /*is_module=*/false,
+                        kernel_id);
     base_ = ref.obj_;
     by_name_["vmlinux"] = Entry{base_, ModuleState::kLive};
   }
@@ -255,6 +263,24 @@ absl::StatusOr<BtfRef> Registry::ComeWith(
   }
   absl::StatusOr<std::unique_ptr<Btf>> btf = parse(*base);
   if (!btf.ok()) return btf.status();
+  return PublishModule(name, std::move(*btf), /*kernel_id=*/0);
+}
+
+absl::StatusOr<BtfRef> Registry::ModuleComing(absl::string_view name,
+                                              std::unique_ptr<const Btf> btf,
+                                              uint32_t kernel_id) {
+  BtfRef base = this->base();
+  if (btf->base() != nullptr && (!base || btf->base() != base.get())) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "module ", name, ": its BTF is split on a base other than this "
+        "registry's"));
+  }
+  return PublishModule(name, std::move(btf), kernel_id);
+}
+
+absl::StatusOr<BtfRef> Registry::PublishModule(absl::string_view name,
+                                               std::unique_ptr<const Btf> btf,
+                                               uint32_t kernel_id) {
   BtfRef ref;
   {
     MutexLock l(mu_);
@@ -262,7 +288,12 @@ absl::StatusOr<BtfRef> Registry::ComeWith(
       return absl::AlreadyExistsError(
           absl::StrCat("module ", name, " is already registered"));
     }
-    ref = PublishLocked(std::move(*btf), name, /*is_module=*/true);
+    if (kernel_id != 0 && by_kernel_id_.contains(kernel_id)) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "module ", name, ": kernel BTF id ", kernel_id,
+          " is already registered"));
+    }
+    ref = PublishLocked(std::move(btf), name, /*is_module=*/true, kernel_id);
     by_name_[std::string(name)] = Entry{ref.obj_, ModuleState::kComing};
   }
   DrainEvents();
@@ -291,6 +322,14 @@ absl::Status Registry::ModuleLive(absl::string_view name) {
 }
 
 absl::Status Registry::ModuleGoing(absl::string_view name) {
+  return GoingImpl(name, /*force=*/false);
+}
+
+absl::Status Registry::ModuleGone(absl::string_view name) {
+  return GoingImpl(name, /*force=*/true);
+}
+
+absl::Status Registry::GoingImpl(absl::string_view name, bool force) {
   BtfRef dropped;  // destroyed after the lock is released
   {
     MutexLock l(mu_);
@@ -301,7 +340,7 @@ absl::Status Registry::ModuleGoing(absl::string_view name) {
     }
     internal::BtfObject* obj = it->second.obj;
     int32_t pins = obj->pins.load(std::memory_order_acquire);
-    if (pins != 0) {
+    if (pins != 0 && !force) {
       return absl::FailedPreconditionError(absl::StrCat(
           "module ", name, " is pinned by ", pins,
           " program(s) and cannot go (the kernel's rmmod fails with EBUSY)"));
@@ -316,6 +355,7 @@ absl::Status Registry::ModuleGoing(absl::string_view name) {
     --published_;
     ++unloads_;
     by_name_.erase(it);
+    if (obj->kernel_id != 0) by_kernel_id_.erase(obj->kernel_id);
     // Counted as going until its last reference (perhaps `dropped`) goes.
     counters_->going_referenced.fetch_add(1);
     dropped = BtfRef(obj);  // adopts the registry's reference
@@ -363,6 +403,13 @@ BtfRef Registry::GetByName(absl::string_view name) const {
   auto it = by_name_.find(name);
   if (it == by_name_.end()) return BtfRef();
   return BtfRef::Take(it->second.obj);
+}
+
+BtfRef Registry::GetByKernelId(uint32_t kernel_id) const {
+  MutexLock l(mu_);
+  auto it = by_kernel_id_.find(kernel_id);
+  if (it == by_kernel_id_.end()) return BtfRef();
+  return BtfRef::Take(it->second);
 }
 
 std::vector<BtfRef> Registry::Snapshot() const {

@@ -126,7 +126,10 @@ class Registry {
   // Registers the base (vmlinux). FailedPrecondition if there already is one.
   absl::StatusOr<BtfRef> RegisterBase(absl::string_view path)
       ABSL_LOCKS_EXCLUDED(mu_);
-  absl::StatusOr<BtfRef> RegisterBase(std::unique_ptr<const Btf> btf)
+  // `kernel_id`: the kernel's id for this object, if it came from the kernel
+  // (GetByKernelId finds it); 0 if not.
+  absl::StatusOr<BtfRef> RegisterBase(std::unique_ptr<const Btf> btf,
+                                      uint32_t kernel_id = 0)
       ABSL_LOCKS_EXCLUDED(mu_);
   // The base, or an empty BtfRef.
   BtfRef base() const ABSL_LOCKS_EXCLUDED(mu_);
@@ -141,12 +144,24 @@ class Registry {
   absl::StatusOr<BtfRef> ModuleComingFromFile(absl::string_view name,
                                               absl::string_view path)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // The same with BTF the caller parsed: split on this registry's base, or
+  // standalone (BTF that a program loaded into the kernel). `kernel_id` as
+  // for RegisterBase. FailedPrecondition if `btf` is split on another base.
+  absl::StatusOr<BtfRef> ModuleComing(absl::string_view name,
+                                      std::unique_ptr<const Btf> btf,
+                                      uint32_t kernel_id = 0)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // kComing -> kLive. NotFound if unknown, FailedPrecondition if live.
   absl::Status ModuleLive(absl::string_view name) ABSL_LOCKS_EXCLUDED(mu_);
   // Unpublishes the module's id and name and drops the registry's reference
   // (from kComing, too: a module whose init failed). NotFound if unknown
   // (going twice); FailedPrecondition while pinned.
   absl::Status ModuleGoing(absl::string_view name) ABSL_LOCKS_EXCLUDED(mu_);
+  // The module has already gone where it came from (the kernel unloaded it,
+  // see KernelMirror): unpublished as by ModuleGoing, but pins cannot refuse
+  // it. Pins and references keep the object readable until released.
+  // NotFound if unknown.
+  absl::Status ModuleGone(absl::string_view name) ABSL_LOCKS_EXCLUDED(mu_);
 
   // A reference to a module only while it is LIVE (the kernel refuses
   // COMING and GOING modules): NotFound or FailedPrecondition otherwise.
@@ -157,6 +172,10 @@ class Registry {
       ABSL_LOCKS_EXCLUDED(mu_);
   // Any published object by name ("vmlinux" is the base), in any state.
   BtfRef GetByName(absl::string_view name) const ABSL_LOCKS_EXCLUDED(mu_);
+  // The published object with this kernel id (BtfRef::kernel_id), or an
+  // empty BtfRef. Takes the registry lock: kernel ids come from outside, at
+  // the rate of syscalls, not of verifier lookups.
+  BtfRef GetByKernelId(uint32_t kernel_id) const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Lock-free: the object published under `id` with a new reference, or an
   // empty BtfRef for an unknown, going or freed id (lookup plus
@@ -257,12 +276,22 @@ class Registry {
       absl::string_view name,
       absl::FunctionRef<absl::StatusOr<std::unique_ptr<Btf>>(const Btf&)> parse)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Publishes a parsed module. REQUIRES: `btf` is standalone or split on
+  // `base`, which the caller holds.
+  absl::StatusOr<BtfRef> PublishModule(absl::string_view name,
+                                       std::unique_ptr<const Btf> btf,
+                                       uint32_t kernel_id)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // The module of that name if it is LIVE; NotFound or FailedPrecondition.
   absl::StatusOr<internal::BtfObject*> LiveModuleLocked(absl::string_view name)
       const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Publishes under a new id; returns the caller's reference.
   BtfRef PublishLocked(std::unique_ptr<const Btf> btf, absl::string_view name,
-                       bool is_module) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                       bool is_module, uint32_t kernel_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // ModuleGoing's body; `force` ignores pins (ModuleGone).
+  absl::Status GoingImpl(absl::string_view name, bool force)
+      ABSL_LOCKS_EXCLUDED(mu_);
   uint32_t AllocateIdLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void GrowLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static void FreeTable(void* table);
@@ -286,6 +315,8 @@ class Registry {
   uint32_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   internal::BtfObject* base_ ABSL_GUARDED_BY(mu_) = nullptr;
   absl::flat_hash_map<std::string, Entry> by_name_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint32_t, internal::BtfObject*> by_kernel_id_
+      ABSL_GUARDED_BY(mu_);
   int64_t loads_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t unloads_ ABSL_GUARDED_BY(mu_) = 0;
   std::shared_ptr<internal::Counters> counters_;

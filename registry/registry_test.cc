@@ -247,6 +247,52 @@ TEST_F(RegistryTest, PinnedModuleCannotGo) {
   EXPECT_EQ(registry_.TryPinModule("nope").status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(RegistryTest, ModuleGoneIgnoresPinsWhichKeepTheObjectReadable) {
+  Load("unloaded");
+  auto pin = registry_.TryPinModule("unloaded");
+  ASSERT_TRUE(pin.ok());
+  const uint32_t id = pin->ref().id();
+  ASSERT_TRUE(registry_.ModuleGone("unloaded").ok());  // the kernel decided
+  EXPECT_FALSE(registry_.GetById(id));
+  EXPECT_FALSE(registry_.GetByName("unloaded"));
+  EXPECT_TRUE(pin->ref().going());
+  EXPECT_NE(pin->ref()->FindByName("unloaded_obj0", BTF_KIND_STRUCT), 0u);
+  EXPECT_EQ(registry_.ModuleGone("unloaded").code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(RegistryTest, ParsedModulesWithKernelIds) {
+  BtfRef base = registry_.base();
+  auto split = Btf::LoadSplitBytes(ModuleBytes("kmod"), "kmod", *base);
+  ASSERT_TRUE(split.ok()) << split.status();
+  auto kmod = registry_.ModuleComing("kmod", std::move(*split), 42);
+  ASSERT_TRUE(kmod.ok()) << kmod.status();
+  EXPECT_EQ(kmod->kernel_id(), 42u);
+  EXPECT_EQ(registry_.GetByKernelId(42), *kmod);
+  EXPECT_FALSE(registry_.GetByKernelId(43));
+  EXPECT_EQ(base.kernel_id(), 0u);  // registered from a file
+
+  // Standalone BTF (what a program loads into the kernel) is a module too.
+  auto standalone = Btf::LoadFile(kBasePath);
+  ASSERT_TRUE(standalone.ok());
+  auto prog = registry_.ModuleComing("btf#43", std::move(*standalone), 43);
+  ASSERT_TRUE(prog.ok()) << prog.status();
+  EXPECT_EQ(registry_.GetByKernelId(43), *prog);
+
+  // A kernel id is registered once; BTF split on another base is refused.
+  auto dup = Btf::LoadFile(kBasePath);
+  EXPECT_EQ(registry_.ModuleComing("other", std::move(*dup), 42).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  auto other_base = Btf::LoadFile(kBasePath);
+  auto foreign = Btf::LoadSplitBytes(ModuleBytes("f"), "f", **other_base);
+  ASSERT_TRUE(foreign.ok());
+  EXPECT_EQ(registry_.ModuleComing("f", std::move(*foreign)).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  ASSERT_TRUE(registry_.ModuleGoing("kmod").ok());
+  EXPECT_FALSE(registry_.GetByKernelId(42));
+  EXPECT_TRUE(kmod->going());
+}
+
 TEST_F(RegistryTest, StatsCountObjectsLoadsUnloadsAndBytes) {
   RegistryStats s0 = registry_.Stats();
   EXPECT_EQ(s0.live_objects, 1);
