@@ -51,6 +51,9 @@
 
 namespace btfreg {
 
+// Where the kernel publishes vmlinux and module BTF as files.
+inline constexpr char kSysfsBtfDir[] = "/sys/kernel/btf";
+
 // One BTF object as the kernel lists it (`bpftool btf list`).
 struct KernelBtfInfo {
   uint32_t id = 0;      // the kernel's BTF id (0 from sysfs, which has none)
@@ -87,7 +90,7 @@ class KernelMirror {
   struct Options {
     // kAuto: the syscall, else sysfs (with the reason in KernelSync).
     enum class Use { kAuto, kSyscall, kSysfs } use = Use::kAuto;
-    std::string sysfs_dir = "/sys/kernel/btf";
+    std::string sysfs_dir = kSysfsBtfDir;
     // Also mirror BTF that programs loaded (standalone, anonymous objects),
     // as modules named "btf#<kernel id>". Off by default: tools want the
     // kernel's types; tests use such objects as stand-ins for modules.

@@ -59,5 +59,23 @@ d = json.load(open(sys.argv[1]))
 assert d["types"] > 50 and d["kinds"]["STRUCT"] > 10
 ' "$tmp/info.json"
 
+# The kernel's BTF objects: through the syscall, or sysfs where it is refused.
+if [ -r /sys/kernel/btf/vmlinux ]; then
+  "$btfreg" info --kernel > "$tmp/kernel.out" 2> "$tmp/kernel.err"; rc=$?
+  check "info --kernel: exit 0" test $rc -eq 0
+  check "info --kernel: vmlinux as bpftool lists it" \
+    grep -qE '^([0-9]+|-): name \[vmlinux\]  size [0-9]+B$' "$tmp/kernel.out"
+  "$btfreg" info --kernel --json > "$tmp/kernel.json"; rc=$?
+  check "info --kernel --json: bpftool's fields" python3 -c '
+import json, sys
+objs = json.load(open(sys.argv[1]))
+v = [o for o in objs if o["name"] == "vmlinux"]
+assert len(v) == 1 and v[0]["kernel"] is True and v[0]["size"] > 0, objs
+assert set(v[0]) >= {"id", "size", "kernel", "name"}
+' "$tmp/kernel.json"
+else
+  echo "SKIP: info --kernel (no /sys/kernel/btf/vmlinux on this machine)"
+fi
+
 echo "$failures failure(s)"
 [ $failures -eq 0 ]

@@ -7,8 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "btf/btf.h"
+#include "registry/kernel.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/json.h"
@@ -18,14 +20,68 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: btfreg info [--btf FILE] [--base FILE] [--top N] [--json]\n"
+    "       btfreg info --kernel [--json]\n"
     "  --btf FILE   BTF to describe (default: the running kernel's vmlinux,\n"
     "               or the bundled fixture where /sys/kernel/btf is missing)\n"
     "  --base FILE  FILE is split BTF (a module) on this base\n"
     "  --top N      how many of the largest structs to list (default 10)\n"
-    "  --json       machine-readable output\n";
+    "  --json       machine-readable output\n"
+    "  --kernel     list the kernel's BTF objects as `bpftool btf list` does\n"
+    "               (through the bpf syscall; /sys/kernel/btf where refused)\n"
+    "Without --btf, the running kernel's objects are listed after vmlinux.\n";
 
 std::string Mib(size_t bytes) {
   return absl::StrFormat("%.2f MiB", bytes / 1048576.0);
+}
+
+// The kernel's BTF objects; `why` says why sysfs stood in, if it did.
+std::vector<KernelBtfInfo> KernelObjects(std::string* why) {
+  absl::StatusOr<std::vector<KernelBtfInfo>> listed = ListKernelBtf();
+  if (listed.ok()) return *listed;
+  *why = absl::StrCat(listed.status().message(), "; listing ", kSysfsBtfDir,
+                      " instead (no kernel ids)");
+  absl::StatusOr<std::vector<KernelBtfInfo>> files = ListSysfsBtf(kSysfsBtfDir);
+  if (!files.ok()) {
+    absl::StrAppend(why, ": ", files.status().message());
+    return {};
+  }
+  return *files;
+}
+
+std::string KernelObjectsJson(const std::vector<KernelBtfInfo>& objects) {
+  std::string out = "[";
+  for (const KernelBtfInfo& o : objects) {
+    absl::StrAppend(&out, out.size() > 1 ? "," : "", "{\"id\":", o.id,
+                    ",\"size\":", o.size, ",\"kernel\":", o.kernel ? "true" : "false",
+                    ",\"name\":", JsonQuote(o.name), "}");
+  }
+  return out + "]";
+}
+
+// As bpftool: "1: name [vmlinux]  size 5520272B" (brackets: the kernel's own).
+void PrintKernelObjects(const std::vector<KernelBtfInfo>& objects) {
+  for (const KernelBtfInfo& o : objects) {
+    std::string name = o.name.empty()  ? "<anon>"
+                       : o.kernel      ? absl::StrCat("[", o.name, "]")
+                                       : o.name;
+    if (o.id != 0) {
+      printf("%u: name %s  size %uB\n", o.id, name.c_str(), o.size);
+    } else {
+      printf("-: name %s  size %uB\n", name.c_str(), o.size);
+    }
+  }
+}
+
+int KernelList(bool json) {
+  std::string why;
+  std::vector<KernelBtfInfo> objects = KernelObjects(&why);
+  if (!why.empty()) fprintf(stderr, "btfreg: %s\n", why.c_str());
+  if (json) {
+    printf("%s\n", KernelObjectsJson(objects).c_str());
+  } else {
+    PrintKernelObjects(objects);
+  }
+  return objects.empty() ? 1 : 0;
 }
 
 }  // namespace
@@ -36,13 +92,17 @@ int InfoCommand(int argc, char** argv) {
   std::string base_path = args.Value("--base", "");
   long top = args.Number("--top", 10);
   bool json = args.Flag("--json");
+  bool kernel = args.Flag("--kernel");
   if (args.Flag("--help")) {
     fputs(kUsage, stdout);
     return 0;
   }
   if (!args.Finish(kUsage)) return 2;
+  if (kernel) return KernelList(json);
 
   std::string note;
+  // Describing the running kernel: its BTF objects are listed too.
+  const bool running_kernel = path.empty() && base_path.empty();
   if (path.empty()) path = DefaultBtfPath(&note);
   std::unique_ptr<Btf> base;
   absl::StatusOr<std::unique_ptr<Btf>> loaded;
@@ -93,7 +153,14 @@ int InfoCommand(int argc, char** argv) {
              JsonQuote(btf.type_name(id)).c_str(), size);
       sep = ", ";
     }
-    printf("]}\n");
+    printf("]");
+    if (running_kernel) {
+      std::string why;
+      std::vector<KernelBtfInfo> objects = KernelObjects(&why);
+      printf(", \"kernel_objects\": %s", KernelObjectsJson(objects).c_str());
+      if (!why.empty()) printf(", \"kernel_objects_note\": %s", JsonQuote(why).c_str());
+    }
+    printf("}\n");
     return 0;
   }
   if (!note.empty()) fprintf(stderr, "btfreg: %s\n", note.c_str());
@@ -107,6 +174,13 @@ int InfoCommand(int argc, char** argv) {
   printf("\nlargest structs\n%8s  %s\n", "bytes", "name");
   for (auto [size, id] : structs) {
     printf("%8u  struct %s\n", size, std::string(btf.type_name(id)).c_str());
+  }
+  if (running_kernel) {
+    std::string why;
+    std::vector<KernelBtfInfo> objects = KernelObjects(&why);
+    printf("\nkernel BTF objects (as `bpftool btf list`)\n");
+    if (!why.empty()) printf("(%s)\n", why.c_str());
+    PrintKernelObjects(objects);
   }
   return 0;
 }
