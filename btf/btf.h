@@ -195,6 +195,12 @@ class Btf {
   // no C spelling (a prototype that takes a pointer to itself).
   absl::StatusOr<std::string> TypeName(uint32_t id) const;
 
+  // Whether no C declaration can spell `id`: it reaches a cycle through a
+  // function prototype, or nests declarators too deeply (FindUnspellable in
+  // validate.h). The kernel accepts such types; TypeName refuses them, and
+  // CDeclaration (layout.h) refuses any type that reaches one.
+  bool Unspellable(uint32_t id) const;
+
   BtfMemory Memory() const;
 
   // The wrapped libbpf object, for read-only libbpf calls (see the file
@@ -210,8 +216,6 @@ class Btf {
   // Whether struct `id` has its members in order without overlap (set by
   // validation); StructWalk then skips members without sizing them.
   bool ordered_struct(uint32_t id) const;
-  // Whether TypeName must refuse `id` (see FindUnspellable in validate.h).
-  bool Unspellable(uint32_t id) const;
 
   // Resolves one candidate (or all, when `all` is set); see struct_walk.cc.
   absl::Status Walk(uint32_t struct_id, uint32_t offset, uint32_t size,

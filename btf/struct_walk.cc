@@ -8,11 +8,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "btf/btf.h"
+#include "btf/validate.h"
 
 namespace btfreg {
 namespace {
-
-constexpr int kMaxNesting = 64;
 
 // How one member relates to the access.
 enum class Verdict {

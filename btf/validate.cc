@@ -17,9 +17,6 @@ namespace {
 constexpr uint16_t kMagic = 0xeB9F;
 constexpr uint32_t kMaxStrOffset = 0x7fffffff;  // BTF_MAX_STR_OFFSET
 constexpr uint32_t kMaxTypes = 0x000fffff;      // BTF_MAX_TYPE
-// How deep types may nest by value. The kernel resolves with a 32-deep
-// stack; vmlinux nests far less. Walks and sizes recurse this deep at most.
-constexpr uint16_t kMaxNesting = 64;
 
 uint32_t Swap32(uint32_t v) { return __builtin_bswap32(v); }
 

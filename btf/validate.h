@@ -29,6 +29,11 @@ namespace btfreg {
 absl::Status ValidateHeader(absl::Span<const uint8_t> raw,
                             absl::string_view name, bool is_split);
 
+// How deep types may nest by value. The kernel resolves with a 32-deep
+// stack; vmlinux nests far less. Walks, sizes and layouts recurse this deep
+// at most.
+inline constexpr int kMaxNesting = 64;
+
 // Checks the types with ids in [first, btf__type_cnt(btf)). Types below
 // `first` belong to an already validated base. On success, `ordered[id -
 // first]` says whether `id` is a struct whose members lie in offset order

@@ -24,7 +24,10 @@ constexpr char kUsage[] =
     "usage: btfreg COMMAND [options]\n\n"
     "commands:\n"
     "  compare  pointer vs id lookup costs on a verifier workload (the main job)\n"
-    "  info     what a BTF object holds: types by kind, bytes, largest structs\n"
+    "  info     what a BTF object holds: types by kind, bytes, largest structs;\n"
+    "           --kernel: the kernel's BTF objects, as `bpftool btf list`\n"
+    "  layout   a struct's layout as pahole prints it (holes, cachelines)\n"
+    "  dump     a type's C declaration as `bpftool btf dump format c` writes it\n"
     "  race     module unload race harness: checks lifetime rules under churn\n\n"
     "`btfreg COMMAND --help` describes each command's options.\n";
 }  // namespace
@@ -41,6 +44,25 @@ std::string DefaultBtfPath(std::string* note) {
   *note = absl::StrCat(kVmlinuxPath, " is not readable here; using the ",
                        "bundled fixture ", rel);
   return path;
+}
+
+absl::StatusOr<LoadedBtf> LoadBtfArgs(std::string path, const std::string& base_path) {
+  std::string note;
+  if (path.empty()) path = DefaultBtfPath(&note);
+  if (!note.empty()) fprintf(stderr, "btfreg: %s\n", note.c_str());
+  LoadedBtf out;
+  absl::StatusOr<std::unique_ptr<Btf>> loaded;
+  if (!base_path.empty()) {
+    absl::StatusOr<std::unique_ptr<Btf>> base = Btf::LoadFile(base_path);
+    if (!base.ok()) return base.status();
+    out.base = std::move(*base);
+    loaded = Btf::LoadSplitFile(path, *out.base);
+  } else {
+    loaded = Btf::LoadFile(path);
+  }
+  if (!loaded.ok()) return loaded.status();
+  out.btf = std::move(*loaded);
+  return out;
 }
 
 int Fail(const absl::Status& status) {
@@ -60,6 +82,8 @@ int main(int argc, char** argv) {
   if (command == "info") return btfreg::InfoCommand(argc - 2, argv + 2);
   if (command == "compare") return btfreg::CompareCommand(argc - 2, argv + 2);
   if (command == "race") return btfreg::RaceCommand(argc - 2, argv + 2);
+  if (command == "layout") return btfreg::LayoutCommand(argc - 2, argv + 2);
+  if (command == "dump") return btfreg::DumpCommand(argc - 2, argv + 2);
   fprintf(stderr, "btfreg: unknown command '%s'\n\n%s", command.c_str(),
           btfreg::kUsage);
   return 2;

@@ -59,6 +59,36 @@ d = json.load(open(sys.argv[1]))
 assert d["types"] > 50 and d["kinds"]["STRUCT"] > 10
 ' "$tmp/info.json"
 
+# layout and dump on the fixture (the seed's bpf_reg_state).
+"$btfreg" layout bpf_reg_state --btf "$fixture" > "$tmp/layout.out"; rc=$?
+check "layout: exit 0" test $rc -eq 0
+check "layout: pahole's summary" grep -q "/\* size: 120, cachelines: 2, members: 19 \*/" "$tmp/layout.out"
+check "layout: nested union expanded" grep -qE "^	union \{$" "$tmp/layout.out"
+check "layout: member offsets" grep -qE "	u32 +id; +/\* +24 +4 \*/" "$tmp/layout.out"
+"$btfreg" layout bpf_reg_state --btf "$fixture" --json > "$tmp/layout.json"; rc=$?
+check "layout --json: parses, numbers there" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["size"] == 120 and d["summary"]["padding"] == 3, d["summary"]
+assert [m["offset"] for m in d["members"]][:3] == [0, 4, 8]
+' "$tmp/layout.json"
+"$btfreg" layout no_such_struct --btf "$fixture" > "$tmp/nostruct.out" 2>&1; rc=$?
+check "layout of an unknown struct: exit 1, named" test $rc -eq 1 -a -n "$(grep -l no_such_struct "$tmp/nostruct.out")"
+"$btfreg" layout --btf "$fixture" > "$tmp/notype.out" 2>&1; rc=$?
+check "layout without a type: exit 2 and usage" test $rc -eq 2 -a -n "$(grep -l "usage: btfreg layout" "$tmp/notype.out")"
+"$btfreg" dump task_struct --btf "$fixture" > "$tmp/dump.out"; rc=$?
+check "dump: exit 0, a C declaration" test $rc -eq 0 -a "$(head -1 "$tmp/dump.out")" = "struct task_struct {"
+"$btfreg" dump task_struct --btf "$fixture" --deps > "$tmp/deps.out"; rc=$?
+check "dump --deps: dependencies first" test "$(grep -n "^struct task_struct {" "$tmp/deps.out" | cut -d: -f1)" -gt 1
+"$btfreg" dump "struct task_struct" --btf "$fixture" --json > "$tmp/dump.json"; rc=$?
+check "dump --json: parses" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["kind"] == "STRUCT" and d["name"] == "task_struct" and d["c"].startswith("struct task_struct {")
+' "$tmp/dump.json"
+"$btfreg" dump 0 --btf "$fixture" > "$tmp/dump0.out" 2>&1; rc=$?
+check "dump of type 0: exit 1" test $rc -eq 1
+
 # The kernel's BTF objects: through the syscall, or sysfs where it is refused.
 if [ -r /sys/kernel/btf/vmlinux ]; then
   "$btfreg" info --kernel > "$tmp/kernel.out" 2> "$tmp/kernel.err"; rc=$?

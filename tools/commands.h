@@ -5,7 +5,11 @@
 
 #include <string>
 
+#include <memory>
+
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "btf/btf.h"
 
 namespace btfreg {
 
@@ -13,10 +17,20 @@ namespace btfreg {
 int InfoCommand(int argc, char** argv);
 int CompareCommand(int argc, char** argv);
 int RaceCommand(int argc, char** argv);
+int LayoutCommand(int argc, char** argv);
+int DumpCommand(int argc, char** argv);
 
 // The running kernel's vmlinux BTF when readable, else the bundled fixture
 // (tests/data/mini_vmlinux.btf); `note` says which and why.
 std::string DefaultBtfPath(std::string* note);
+
+// The BTF a command reads: `path` (default: DefaultBtfPath, whose note goes
+// to stderr), split on `base_path` when that is set.
+struct LoadedBtf {
+  std::unique_ptr<Btf> base;  // outlives `btf`: declared first
+  std::unique_ptr<Btf> btf;
+};
+absl::StatusOr<LoadedBtf> LoadBtfArgs(std::string path, const std::string& base_path);
 
 // Prints "btfreg: <status>" to stderr; returns exit code 1.
 int Fail(const absl::Status& status);

@@ -13,7 +13,7 @@
 #include "registry/kernel.h"
 #include "tools/args.h"
 #include "tools/commands.h"
-#include "tools/json.h"
+#include "btf/json.h"
 
 namespace btfreg {
 namespace {

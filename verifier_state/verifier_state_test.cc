@@ -12,6 +12,7 @@
 #include "registry/testing.h"
 #include "verifier_state/func_state.h"
 #include "verifier_state/ops.h"
+#include "btf/layout.h"
 #include "verifier_state/resolvers.h"
 #include "verifier_state/used_btfs.h"
 
@@ -20,18 +21,21 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// Offset of member `name` of struct `id`, looking through anonymous members.
-int64_t MemberOffset(const Btf& btf, uint32_t id, const std::string& name) {
-  auto members = btf.Members(btf.SkipModsAndTypedefs(id));
-  if (!members.ok()) return -1;
-  for (const Member& m : *members) {
-    if (m.name == name) return m.bit_offset / 8;
-    if (m.name.empty()) {
-      int64_t inner = MemberOffset(btf, m.type_id, name);
-      if (inner >= 0) return m.bit_offset / 8 + inner;
+// Offset of member `name` in a layout, looking through anonymous members.
+int64_t MemberOffset(const Layout& l, const std::string& name) {
+  for (const LayoutMember& m : l.members) {
+    if (m.name == name) return m.offset;
+    if (m.nested != nullptr && m.name.empty()) {
+      int64_t inner = MemberOffset(*m.nested, name);
+      if (inner >= 0) return inner;
     }
   }
   return -1;
+}
+
+int64_t MemberOffset(const Btf& btf, uint32_t id, const std::string& name) {
+  absl::StatusOr<Layout> l = StructLayout(btf, btf.SkipModsAndTypedefs(id));
+  return l.ok() ? MemberOffset(*l, name) : -1;
 }
 
 TEST(LayoutTest, RegStateMatchesTheSeedLayoutInTheFixture) {
@@ -41,7 +45,16 @@ TEST(LayoutTest, RegStateMatchesTheSeedLayoutInTheFixture) {
   ASSERT_TRUE(btf.ok());
   uint32_t id = (*btf)->FindByName("bpf_reg_state", BTF_KIND_STRUCT);
   ASSERT_NE(id, 0u);
-  EXPECT_EQ((*btf)->raw_size(id), sizeof(RegState));
+  absl::StatusOr<Layout> layout = StructLayout(**btf, id);
+  ASSERT_TRUE(layout.ok()) << layout.status();
+  printf("%s", LayoutText(**btf, *layout).c_str());
+  EXPECT_EQ(layout->size, sizeof(RegState));
+  // The seed's point: moving `off` into the hole after `type` leaves no
+  // hole in the 120 bytes; only the 3 bytes after `bool precise` pad.
+  EXPECT_EQ(layout->holes, 0u);
+  EXPECT_EQ(layout->sum_holes, 0u);
+  EXPECT_EQ(layout->padding, 3u);
+  EXPECT_EQ(layout->sum_members + layout->padding, sizeof(RegState));
   struct Expect {
     const char* name;
     size_t offset;
@@ -64,8 +77,7 @@ TEST(LayoutTest, RegStateMatchesTheSeedLayoutInTheFixture) {
       {"precise", offsetof(RegState, precise)},
   };
   for (const Expect& e : expect) {
-    EXPECT_EQ(MemberOffset(**btf, id, e.name), static_cast<int64_t>(e.offset))
-        << e.name;
+    EXPECT_EQ(MemberOffset(*layout, e.name), static_cast<int64_t>(e.offset)) << e.name;
   }
 }
 
@@ -94,15 +106,12 @@ TEST(LayoutTest, KernelBpfRegStateForComparison) {
   ASSERT_TRUE(btf.ok());
   uint32_t id = (*btf)->FindByName("bpf_reg_state", BTF_KIND_STRUCT);
   if (id == 0) GTEST_SKIP() << "this kernel's BTF has no struct bpf_reg_state";
-  auto members = (*btf)->Members(id);
-  ASSERT_TRUE(members.ok());
-  printf("this kernel's struct bpf_reg_state: %u bytes (the seed's: %zu)\n",
-         (*btf)->raw_size(id), sizeof(RegState));
-  for (const Member& m : *members) {
-    printf("  %-16s at %3u\n", m.name.empty() ? "(anon)" : std::string(m.name).c_str(),
-           m.bit_offset / 8);
-  }
-  EXPECT_GT((*btf)->raw_size(id), 0u);
+  absl::StatusOr<Layout> layout = StructLayout(**btf, id);
+  ASSERT_TRUE(layout.ok()) << layout.status();
+  printf("this kernel's struct bpf_reg_state (the seed's is %zu bytes):\n%s",
+         sizeof(RegState), LayoutText(**btf, *layout).c_str());
+  EXPECT_GT(layout->size, 0u);
+  EXPECT_EQ(MemberOffset(*layout, "type"), 0);
 }
 
 // One verifier trace, as strings, so variants can be compared whole.

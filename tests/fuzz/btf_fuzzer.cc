@@ -1,4 +1,5 @@
-// libFuzzer target: load + index + StructWalk over every struct + TypeName,
+// libFuzzer target: load + index + StructWalk over every struct + TypeName
+// + layouts and C declarations,
 // on raw BTF, ELF, or split BTF on the bundled base. The first input byte
 // picks the mode (odd: split on tests/data/mini_vmlinux.btf).
 // Build and run: tests/fuzz/run_fuzzer.sh [SECONDS]
@@ -8,6 +9,7 @@
 #include <string>
 
 #include "btf/btf.h"
+#include "btf/layout.h"
 
 namespace {
 
@@ -23,6 +25,7 @@ const btfreg::Btf* Base() {
 void Exercise(const btfreg::Btf& btf) {
   // Bounded work per input: the first 2,000 types.
   const uint32_t end = std::min(btf.type_count(), btf.start_id() + 2000);
+  int composites = 0;
   for (uint32_t id = btf.start_id(); id < end; ++id) {
     (void)btf.TypeName(id);
     (void)btf.ResolvedSize(id);
@@ -33,6 +36,13 @@ void Exercise(const btfreg::Btf& btf) {
     const int kind = btf.kind(id);
     if (kind != BTF_KIND_STRUCT && kind != BTF_KIND_UNION) continue;
     (void)btf.Members(id);
+    if (++composites <= 4) {  // each declaration sets up a btf_dump
+      if (auto layout = btfreg::StructLayout(btf, id); layout.ok()) {
+        (void)btfreg::LayoutText(btf, *layout);
+        (void)btfreg::LayoutJson(btf, *layout);
+      }
+      (void)btfreg::CDeclaration(btf, id, /*dependencies=*/false);
+    }
     const uint32_t size = btf.raw_size(id);
     for (uint32_t off : {0u, size / 2, size ? size - 1 : 0u, size, size + 8}) {
       for (uint32_t len : {1u, 4u, 8u}) {

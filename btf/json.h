@@ -1,7 +1,10 @@
-// tools/json.h: quoting a string for the JSON the CLI writes.
+// btf/json.h: quoting a string for the JSON that btfreg writes.
+//
+// BTF names are bytes, judged as Latin-1 by the kernel: bytes of 0x80 and
+// above are written as \u00XX so that the output is always valid UTF-8.
 
-#ifndef BTFREG_TOOLS_JSON_H_
-#define BTFREG_TOOLS_JSON_H_
+#ifndef BTFREG_BTF_JSON_H_
+#define BTFREG_BTF_JSON_H_
 
 #include <cstdio>
 #include <string>
@@ -19,9 +22,10 @@ inline std::string JsonQuote(absl::string_view s) {
       case '\n': out += "\\n"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) {
+        if (static_cast<unsigned char>(c) < 0x20 ||
+            static_cast<unsigned char>(c) >= 0x80) {
           char buf[8];
-          snprintf(buf, sizeof(buf), "\\u%04x", c);
+          snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned char>(c));
           out += buf;
         } else {
           out += c;
@@ -33,4 +37,4 @@ inline std::string JsonQuote(absl::string_view s) {
 
 }  // namespace btfreg
 
-#endif  // BTFREG_TOOLS_JSON_H_
+#endif  // BTFREG_BTF_JSON_H_
