@@ -136,6 +136,18 @@ struct btf* NewSplit(absl::Span<const uint8_t> bytes, struct btf* base) {
 
 }  // namespace
 
+absl::string_view EssentialName(absl::string_view name) {
+  // The last "X___Y" where neither X nor Y is an underscore, as libbpf's
+  // bpf_core_essential_name_len.
+  for (size_t i = name.size() >= 5 ? name.size() - 5 + 1 : 0; i-- > 0;) {
+    if (name[i] != '_' && name[i + 1] == '_' && name[i + 2] == '_' &&
+        name[i + 3] == '_' && name[i + 4] != '_') {
+      return name.substr(0, i + 1);
+    }
+  }
+  return name;
+}
+
 absl::string_view KindName(int kind) {
   static constexpr const char* kNames[] = {
       "UNKN",      "INT",     "PTR",      "ARRAY",    "STRUCT", "UNION",
@@ -270,6 +282,17 @@ uint32_t Btf::FindByName(absl::string_view name, int kind) const {
     if (id != 0) return id;
   }
   return index_.Find(name, kind);
+}
+
+std::vector<uint32_t> Btf::OwnTypesNamed(absl::string_view name, int kind) const {
+  return index_.FindAll(name, kind);
+}
+
+std::vector<uint32_t> Btf::OwnCandidates(absl::string_view essential, int kind) const {
+  std::vector<uint32_t> out = index_.FindAll(essential, kind);
+  std::vector<uint32_t> flavors = index_.FindFlavors(essential, kind);
+  out.insert(out.end(), flavors.begin(), flavors.end());
+  return out;
 }
 
 uint32_t Btf::SkipModifiers(uint32_t id) const {

@@ -65,6 +65,10 @@ inline constexpr absl::string_view kVmlinuxPath = "/sys/kernel/btf/vmlinux";
 // unbounded allocation.
 inline constexpr size_t kMaxBtfBytes = 256u << 20;
 
+// The CO-RE essential name: `name` up to its last "___" flavor suffix
+// ("task_struct___v2" -> "task_struct"), as libbpf matches candidates.
+absl::string_view EssentialName(absl::string_view name);
+
 // "STRUCT", "PTR", ...: the kind names bpftool prints; "UNKN" otherwise.
 absl::string_view KindName(int kind);
 
@@ -159,6 +163,13 @@ class Btf {
   // The first type with this name and kind, in id order (base first), as
   // libbpf's btf__find_by_name_kind; 0 when there is none. O(1).
   uint32_t FindByName(absl::string_view name, int kind) const;
+  // Every type this object defines itself (ids from start_id(); not its
+  // base's) with this name and kind, lowest id first. O(1) per result.
+  std::vector<uint32_t> OwnTypesNamed(absl::string_view name, int kind) const;
+  // CO-RE candidates among this object's own types: every type of this
+  // kind whose essential name is `essential` ("foo" finds "foo" and
+  // "foo___v2"), lowest id first within each group.
+  std::vector<uint32_t> OwnCandidates(absl::string_view essential, int kind) const;
 
   // Skips const/volatile/restrict/type_tag and typedefs, as the kernel's
   // btf_type_skip_modifiers. Returns 0 for void or an invalid id.

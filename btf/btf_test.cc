@@ -363,5 +363,36 @@ TEST(FixtureTest, FlexibleArrayMember) {
   EXPECT_FALSE((*v)->StructWalk(aux, 6, 4).ok());
 }
 
+TEST(EssentialNameTest, AsLibbpf) {
+  EXPECT_EQ(EssentialName("task_struct"), "task_struct");
+  EXPECT_EQ(EssentialName("task_struct___v2"), "task_struct");
+  EXPECT_EQ(EssentialName("a___b___c"), "a___b");  // the last flavor only
+  EXPECT_EQ(EssentialName("x____y"), "x____y");    // four underscores: none
+  EXPECT_EQ(EssentialName("___y"), "___y");        // no X
+  EXPECT_EQ(EssentialName("x___"), "x___");        // no Y
+  EXPECT_EQ(EssentialName(""), "");
+}
+
+TEST(OwnTypesTest, DuplicatesAndFlavorsAreFound) {
+  struct btf* w = btf__new_empty();
+  const int i = btf__add_int(w, "int", 4, BTF_INT_SIGNED);              // 1
+  for (const char* name : {"foo", "foo", "foo___v2", "foo___v3", "bar"}) {
+    btf__add_struct(w, name, 4);                                         // 2..6
+    btf__add_field(w, "x", i, 0, 0);
+  }
+  btf__add_union(w, "foo", 4);                                           // 7
+  btf__add_field(w, "x", i, 0, 0);
+  auto btf = Btf::LoadBytes(RawOf(w), "flavors");
+  btf__free(w);
+  ASSERT_TRUE(btf.ok()) << btf.status();
+  EXPECT_THAT((*btf)->OwnTypesNamed("foo", BTF_KIND_STRUCT), ElementsAre(2, 3));
+  EXPECT_THAT((*btf)->OwnTypesNamed("foo", BTF_KIND_UNION), ElementsAre(7));
+  EXPECT_THAT((*btf)->OwnTypesNamed("foo___v2", BTF_KIND_STRUCT), ElementsAre(4));
+  EXPECT_THAT((*btf)->OwnCandidates("foo", BTF_KIND_STRUCT), ElementsAre(2, 3, 4, 5));
+  EXPECT_THAT((*btf)->OwnCandidates("bar", BTF_KIND_STRUCT), ElementsAre(6));
+  EXPECT_TRUE((*btf)->OwnCandidates("baz", BTF_KIND_STRUCT).empty());
+  EXPECT_EQ((*btf)->FindByName("foo", BTF_KIND_STRUCT), 2u);  // still the first
+}
+
 }  // namespace
 }  // namespace btfreg

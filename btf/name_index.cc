@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/hash/hash.h"
+#include "btf/btf.h"
 
 namespace btfreg {
 
@@ -41,9 +42,34 @@ void NameIndex::Build(const struct btf* btf, uint32_t first, uint32_t end) {
     const struct btf_type* t = btf__type_by_id(btf, id);
     if (t->name_off == 0) continue;
     // insert() keeps the first (lowest) id of a duplicated name and kind.
-    ids_.insert(id);
+    auto [it, inserted] = ids_.insert(id);
+    if (!inserted) dups_[*it].push_back(id);
+    const Key key = KeyOf(btf, id);
+    const absl::string_view essential = EssentialName(key.name);
+    if (essential.size() != key.name.size()) {
+      flavors_[{std::string(essential), key.kind}].push_back(id);
+    }
   }
 }
+
+std::vector<uint32_t> NameIndex::FindAll(absl::string_view name, int kind) const {
+  std::vector<uint32_t> out;
+  auto it = ids_.find(Key{name, kind});
+  if (it == ids_.end()) return out;
+  out.push_back(*it);
+  if (auto d = dups_.find(*it); d != dups_.end()) {
+    out.insert(out.end(), d->second.begin(), d->second.end());
+  }
+  return out;
+}
+
+std::vector<uint32_t> NameIndex::FindFlavors(absl::string_view essential,
+                                             int kind) const {
+  auto it = flavors_.find(std::make_pair(std::string(essential), kind));
+  return it == flavors_.end() ? std::vector<uint32_t>() : it->second;
+}
+
+
 
 uint32_t NameIndex::Find(absl::string_view name, int kind) const {
   auto it = ids_.find(Key{name, kind});
@@ -51,8 +77,11 @@ uint32_t NameIndex::Find(absl::string_view name, int kind) const {
 }
 
 size_t NameIndex::bytes() const {
-  // One slot and one control byte per bucket.
-  return ids_.capacity() * (sizeof(uint32_t) + 1);
+  // One slot and one control byte per bucket, and the side tables.
+  size_t n = ids_.capacity() * (sizeof(uint32_t) + 1);
+  for (const auto& [first, ids] : dups_) n += 24 + sizeof(first) + ids.capacity() * 4;
+  for (const auto& [key, ids] : flavors_) n += 64 + key.first.capacity() + ids.capacity() * 4;
+  return n;
 }
 
 }  // namespace btfreg

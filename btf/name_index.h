@@ -4,7 +4,9 @@
 // this index answers the same question with one hash probe. It stores only
 // the 4-byte type ids: the hash and the equality read each id's name and kind
 // back from the BTF, so a named type costs ~5 bytes instead of a string_view
-// key per entry (about 0.6 MiB for vmlinux's 71k named types).
+// key per entry (about 0.6 MiB for vmlinux's 71k named types). The rare
+// names that several types share, and CO-RE flavors ("task_struct___v2"),
+// are kept in side tables.
 //
 // Internal to btf/: `Btf::FindByName` is the public face.
 
@@ -14,6 +16,11 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
 
@@ -32,6 +39,12 @@ class NameIndex {
 
   // The lowest indexed id with this name and kind, or 0.
   uint32_t Find(absl::string_view name, int kind) const;
+  // Every indexed id with this name and kind, lowest first.
+  std::vector<uint32_t> FindAll(absl::string_view name, int kind) const;
+  // Every indexed id whose name is a flavor of `essential` ("foo___v2" for
+  // "foo", see EssentialName in btf.h) with this kind. The exact name is
+  // not included: FindAll has it.
+  std::vector<uint32_t> FindFlavors(absl::string_view essential, int kind) const;
 
   size_t size() const { return ids_.size(); }
   // Heap bytes held by the index.
@@ -62,6 +75,10 @@ class NameIndex {
   static Key KeyOf(const struct btf* btf, uint32_t id);
 
   absl::flat_hash_set<uint32_t, Hash, Eq> ids_;
+  // Rare cases, kept aside: ids whose name and kind an earlier id already
+  // has (keyed by that first id), and flavored names by (essential, kind).
+  absl::flat_hash_map<uint32_t, std::vector<uint32_t>> dups_;
+  absl::flat_hash_map<std::pair<std::string, int>, std::vector<uint32_t>> flavors_;
 };
 
 }  // namespace btfreg

@@ -109,6 +109,9 @@ Registry::~Registry() {
     }
     by_name_.clear();
     by_kernel_id_.clear();
+    module_types_.clear();
+    known_.clear();
+    known_by_kernel_id_.clear();
     base_ = nullptr;
   }
   dropped.clear();
@@ -148,6 +151,7 @@ BtfRef Registry::PublishLocked(std::unique_ptr<const Btf> btf,
   t->slots[obj->id & t->mask].store(obj, std::memory_order_release);
   ++published_;
   ++loads_;
+  if (is_module) IndexLocked(obj, /*add=*/true);
   pending_events_.push_back(RegistryEvent{RegistryEvent::kLoaded, obj->id,
                                          obj->name, BtfRef::Take(obj)});
   return BtfRef::Take(obj);
@@ -284,7 +288,7 @@ absl::StatusOr<BtfRef> Registry::PublishModule(absl::string_view name,
   BtfRef ref;
   {
     MutexLock l(mu_);
-    if (by_name_.contains(name)) {
+    if (by_name_.contains(name) || known_.contains(name) || failed_.contains(name)) {
       return absl::AlreadyExistsError(
           absl::StrCat("module ", name, " is already registered"));
     }
@@ -335,6 +339,13 @@ absl::Status Registry::GoingImpl(absl::string_view name, bool force) {
     MutexLock l(mu_);
     auto it = by_name_.find(name);
     if (it == by_name_.end() || !it->second.obj->is_module) {
+      // Known but never parsed, or failed: forgotten, nothing to unpublish.
+      if (auto k = known_.find(name); k != known_.end()) {
+        known_by_kernel_id_.erase(k->second.kernel_id);
+        known_.erase(k);
+        return absl::OkStatus();
+      }
+      if (failed_.erase(name) != 0) return absl::OkStatus();
       return absl::NotFoundError(
           absl::StrCat("module ", name, " is not loaded (already gone?)"));
     }
@@ -356,6 +367,7 @@ absl::Status Registry::GoingImpl(absl::string_view name, bool force) {
     ++unloads_;
     by_name_.erase(it);
     if (obj->kernel_id != 0) by_kernel_id_.erase(obj->kernel_id);
+    IndexLocked(obj, /*add=*/false);
     // Counted as going until its last reference (perhaps `dropped`) goes.
     counters_->going_referenced.fetch_add(1);
     dropped = BtfRef(obj);  // adopts the registry's reference
@@ -379,7 +391,8 @@ absl::StatusOr<internal::BtfObject*> Registry::LiveModuleLocked(
   return it->second.obj;
 }
 
-absl::StatusOr<BtfRef> Registry::TryGetModule(absl::string_view name) const {
+absl::StatusOr<BtfRef> Registry::TryGetModule(absl::string_view name) {
+  if (absl::Status s = EnsureParsed(name); !s.ok()) return s;
   MutexLock l(mu_);
   absl::StatusOr<internal::BtfObject*> obj = LiveModuleLocked(name);
   if (!obj.ok()) return obj.status();
@@ -387,6 +400,7 @@ absl::StatusOr<BtfRef> Registry::TryGetModule(absl::string_view name) const {
 }
 
 absl::StatusOr<ModulePin> Registry::TryPinModule(absl::string_view name) {
+  if (absl::Status s = EnsureParsed(name); !s.ok()) return s;
   // Pinned under mu_, so that ModuleGoing either sees the pin or has already
   // removed the module.
   MutexLock l(mu_);
@@ -405,11 +419,184 @@ BtfRef Registry::GetByName(absl::string_view name) const {
   return BtfRef::Take(it->second.obj);
 }
 
-BtfRef Registry::GetByKernelId(uint32_t kernel_id) const {
+BtfRef Registry::GetByKernelId(uint32_t kernel_id) {
+  std::string known;
+  {
+    MutexLock l(mu_);
+    auto it = by_kernel_id_.find(kernel_id);
+    if (it != by_kernel_id_.end()) return BtfRef::Take(it->second);
+    auto k = known_by_kernel_id_.find(kernel_id);
+    if (k == known_by_kernel_id_.end()) return BtfRef();
+    known = k->second;
+  }
+  if (!EnsureParsed(known).ok()) return BtfRef();
   MutexLock l(mu_);
   auto it = by_kernel_id_.find(kernel_id);
-  if (it == by_kernel_id_.end()) return BtfRef();
-  return BtfRef::Take(it->second);
+  return it == by_kernel_id_.end() ? BtfRef() : BtfRef::Take(it->second);
+}
+
+absl::Status Registry::ModuleKnown(absl::string_view name, ModuleLoader loader,
+                                   uint32_t kernel_id) {
+  MutexLock l(mu_);
+  if (by_name_.contains(name) || known_.contains(name) || failed_.contains(name)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("module ", name, " is already registered"));
+  }
+  if (kernel_id != 0 &&
+      (by_kernel_id_.contains(kernel_id) || known_by_kernel_id_.contains(kernel_id))) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "module ", name, ": kernel BTF id ", kernel_id, " is already registered"));
+  }
+  known_[std::string(name)] = Known{std::move(loader), kernel_id,
+                                    std::make_shared<ParseOnce>()};
+  if (kernel_id != 0) known_by_kernel_id_[kernel_id] = std::string(name);
+  return absl::OkStatus();
+}
+
+absl::Status Registry::EnsureParsed(absl::string_view name) {
+  std::shared_ptr<ParseOnce> once;
+  ModuleLoader loader;
+  uint32_t kernel_id = 0;
+  {
+    MutexLock l(mu_);
+    if (auto f = failed_.find(name); f != failed_.end()) return f->second.error;
+    auto k = known_.find(name);
+    if (k == known_.end()) return absl::OkStatus();  // registered, or unknown
+    once = k->second.once;
+    loader = k->second.loader;
+    kernel_id = k->second.kernel_id;
+  }
+  // One parse: whoever comes first parses (without the registry lock), the
+  // others wait here for its outcome.
+  MutexLock o(once->mu);
+  if (once->done) return once->status;
+  absl::StatusOr<std::unique_ptr<const Btf>> btf = absl::FailedPreconditionError(
+      absl::StrCat("module ", name, ": the registry has no base BTF to split it on"));
+  BtfRef base = this->base();
+  if (base) btf = loader(*base);
+  if (btf.ok() && (*btf)->base() != nullptr && (*btf)->base() != base.get()) {
+    btf = absl::FailedPreconditionError(absl::StrCat(
+        "module ", name, ": its BTF is split on a base other than this registry's"));
+  }
+  absl::Status status;
+  {
+    MutexLock l(mu_);
+    auto k = known_.find(name);
+    if (k == known_.end() || k->second.once != once) {
+      status = absl::NotFoundError(absl::StrCat("module ", name, " went while parsed"));
+    } else {
+      known_.erase(k);
+      if (kernel_id != 0) known_by_kernel_id_.erase(kernel_id);
+      if (btf.ok()) {
+        BtfRef ref = PublishLocked(std::move(*btf), name, /*is_module=*/true, kernel_id);
+        by_name_[std::string(name)] = Entry{ref.obj_, ModuleState::kLive};
+        pending_events_.push_back(RegistryEvent{RegistryEvent::kLive, ref.id(),
+                                                ref.name(), ref});
+        // `ref` is not the last reference (the registry holds one): safe
+        // to drop under the lock.
+      } else {
+        status = absl::Status(btf.status().code(),
+                              absl::StrCat("module ", name, ": ", btf.status().message()));
+        failed_[std::string(name)] = FailedModule{std::string(name), kernel_id, status};
+      }
+    }
+  }
+  DrainEvents();
+  once->done = true;
+  once->status = status;
+  return status;
+}
+
+absl::StatusOr<BtfRef> Registry::LoadModule(absl::string_view name) {
+  return TryGetModule(name);
+}
+
+int Registry::PreloadModules() {
+  std::vector<std::string> names;
+  {
+    MutexLock l(mu_);
+    for (const auto& [name, known] : known_) names.push_back(name);
+  }
+  int failed = 0;
+  for (const std::string& name : names) failed += !EnsureParsed(name).ok();
+  return failed;
+}
+
+std::vector<FailedModule> Registry::FailedModules() const {
+  MutexLock l(mu_);
+  std::vector<FailedModule> out;
+  for (const auto& [name, f] : failed_) out.push_back(f);
+  std::sort(out.begin(), out.end(),
+            [](const FailedModule& a, const FailedModule& b) { return a.name < b.name; });
+  return out;
+}
+
+namespace {
+// Kinds that CO-RE treats as one: ENUM and ENUM64.
+int KindClass(int kind) { return kind == BTF_KIND_ENUM64 ? BTF_KIND_ENUM : kind; }
+}  // namespace
+
+void Registry::IndexLocked(internal::BtfObject* obj, bool add) {
+  const Btf& btf = *obj->btf;
+  for (uint32_t id = btf.start_id(); id < btf.type_count(); ++id) {
+    const absl::string_view name = btf.type_name(id);
+    if (name.empty()) continue;
+    const auto key = std::make_pair(std::string(EssentialName(name)), KindClass(btf.kind(id)));
+    if (add) {
+      module_types_[key].push_back(Posting{obj, id});
+      continue;
+    }
+    auto it = module_types_.find(key);
+    if (it == module_types_.end()) continue;
+    auto& v = it->second;
+    v.erase(std::remove_if(v.begin(), v.end(),
+                           [obj](const Posting& p) { return p.obj == obj; }),
+            v.end());
+    if (v.empty()) module_types_.erase(it);
+  }
+}
+
+std::vector<TypeMatch> Registry::FindTypes(absl::string_view name, int kind, Scope scope) {
+  return Search(name, kind, /*candidates=*/false, scope);
+}
+
+std::vector<TypeMatch> Registry::FindCandidates(absl::string_view local_name, int kind,
+                                                Scope scope) {
+  return Search(local_name, kind, /*candidates=*/true, scope);
+}
+
+std::vector<TypeMatch> Registry::Search(absl::string_view name, int kind, bool candidates,
+                                        Scope scope) {
+  if (scope == Scope::kAll) PreloadModules();
+  const absl::string_view essential = EssentialName(name);
+  std::vector<TypeMatch> out;
+  MutexLock l(mu_);
+  if (base_ != nullptr) {
+    const Btf& base = *base_->btf;
+    std::vector<uint32_t> ids;
+    if (candidates) {
+      ids = base.OwnCandidates(essential, kind);
+      if (KindClass(kind) == BTF_KIND_ENUM) {
+        std::vector<uint32_t> other =
+            base.OwnCandidates(essential, kind == BTF_KIND_ENUM ? BTF_KIND_ENUM64 : BTF_KIND_ENUM);
+        ids.insert(ids.end(), other.begin(), other.end());
+      }
+    } else {
+      ids = base.OwnTypesNamed(name, kind);
+    }
+    for (uint32_t id : ids) out.push_back(TypeMatch{BtfRef::Take(base_), id});
+  }
+  auto it = module_types_.find(std::make_pair(std::string(essential), KindClass(kind)));
+  if (it != module_types_.end()) {
+    for (const Posting& p : it->second) {
+      if (!candidates && (p.obj->btf->kind(p.type_id) != kind ||
+                          p.obj->btf->type_name(p.type_id) != name)) {
+        continue;
+      }
+      out.push_back(TypeMatch{BtfRef::Take(p.obj), p.type_id});
+    }
+  }
+  return out;
 }
 
 std::vector<BtfRef> Registry::Snapshot() const {
@@ -471,6 +658,8 @@ RegistryStats Registry::Stats() const {
     if (entry.state == ModuleState::kComing) ++s.modules_coming;
     if (entry.state == ModuleState::kLive) ++s.modules_live;
   }
+  s.modules_known = static_cast<int64_t>(known_.size());
+  s.modules_failed = static_cast<int64_t>(failed_.size());
   s.going_referenced = counters_->going_referenced.load();
   s.awaiting_grace = counters_->awaiting_grace.load();
   s.loads = loads_;

@@ -85,6 +85,8 @@ struct RegistryStats {
   int64_t live_objects = 0;      // published: base + modules
   int64_t modules_coming = 0;
   int64_t modules_live = 0;
+  int64_t modules_known = 0;     // known (ModuleKnown), not parsed yet
+  int64_t modules_failed = 0;    // their BTF did not parse (FailedModules)
   int64_t going_referenced = 0;  // unpublished, references remain
   int64_t awaiting_grace = 0;    // unreferenced, freed after a grace period
   int64_t loads = 0;             // objects ever published
@@ -93,6 +95,24 @@ struct RegistryStats {
   int64_t freed = 0;             // objects freed (after their grace period)
   int64_t underflows = 0;        // puts of references never taken: a bug
 };
+
+// A type found by a registry-wide search: the object that defines it (a
+// reference) and its id there.
+struct TypeMatch {
+  BtfRef btf;
+  uint32_t type_id = 0;
+};
+
+// A known module whose BTF could not be had: parsing or validation failed.
+struct FailedModule {
+  std::string name;
+  uint32_t kernel_id = 0;
+  absl::Status error;  // names the module and the problem
+};
+
+// Parses a module's BTF on demand: split on `base`, or standalone.
+using ModuleLoader =
+    std::function<absl::StatusOr<std::unique_ptr<const Btf>>(const Btf& base)>;
 
 // What observers hear about, in the order it happened.
 struct RegistryEvent {
@@ -163,9 +183,28 @@ class Registry {
   // NotFound if unknown.
   absl::Status ModuleGone(absl::string_view name) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Lazy modules: a module that exists (the kernel has loaded it) is known
+  // by name (and kernel id) without being parsed; its BTF is parsed the
+  // first time it is asked for (TryGetModule, TryPinModule, LoadModule,
+  // GetByKernelId, a search with Scope::kAll) and it is then LIVE. Callers
+  // that ask at once wait for one parse. A module whose BTF fails is
+  // recorded (FailedModules, Stats) with its error, and that error is what
+  // asking for it returns; nothing else is affected. ModuleGoing and
+  // ModuleGone forget a known or failed module. AlreadyExists if `name` is
+  // registered, known or failed.
+  absl::Status ModuleKnown(absl::string_view name, ModuleLoader loader,
+                           uint32_t kernel_id = 0) ABSL_LOCKS_EXCLUDED(mu_);
+  // The module, parsing it first if it is only known. Errors as TryGetModule.
+  absl::StatusOr<BtfRef> LoadModule(absl::string_view name) ABSL_LOCKS_EXCLUDED(mu_);
+  // Parses every known module now (each once; failures are recorded).
+  // Returns how many failed.
+  int PreloadModules() ABSL_LOCKS_EXCLUDED(mu_);
+  std::vector<FailedModule> FailedModules() const ABSL_LOCKS_EXCLUDED(mu_);
+
   // A reference to a module only while it is LIVE (the kernel refuses
   // COMING and GOING modules): NotFound or FailedPrecondition otherwise.
-  absl::StatusOr<BtfRef> TryGetModule(absl::string_view name) const
+  // Parses a module that is only known (see ModuleKnown).
+  absl::StatusOr<BtfRef> TryGetModule(absl::string_view name)
       ABSL_LOCKS_EXCLUDED(mu_);
   // Pins a LIVE module (see ModulePin); same errors as TryGetModule.
   absl::StatusOr<ModulePin> TryPinModule(absl::string_view name)
@@ -175,7 +214,27 @@ class Registry {
   // The published object with this kernel id (BtfRef::kernel_id), or an
   // empty BtfRef. Takes the registry lock: kernel ids come from outside, at
   // the rate of syscalls, not of verifier lookups.
-  BtfRef GetByKernelId(uint32_t kernel_id) const ABSL_LOCKS_EXCLUDED(mu_);
+  // A module that is only known is parsed first.
+  BtfRef GetByKernelId(uint32_t kernel_id) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Registry-wide type index, kept current as modules come and go: the
+  // base answers from its own name index, modules from postings added when
+  // they are published and removed when they go. Results: the base first,
+  // then modules in the order they were published.
+  //   kLoaded: the published objects as they are;
+  //   kAll:    parses every known module first (what CO-RE relocation,
+  //            which must see every module, needs).
+  enum class Scope { kLoaded, kAll };
+  // Every type with exactly this name and kind.
+  std::vector<TypeMatch> FindTypes(absl::string_view name, int kind,
+                                   Scope scope = Scope::kLoaded)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // CO-RE candidates for a local type, as libbpf's bpf_core_find_cands:
+  // every type whose essential name (EssentialName) is `local_name`'s and
+  // whose kind matches (an enum matches ENUM and ENUM64).
+  std::vector<TypeMatch> FindCandidates(absl::string_view local_name, int kind,
+                                        Scope scope = Scope::kLoaded)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // Lock-free: the object published under `id` with a new reference, or an
   // empty BtfRef for an unknown, going or freed id (lookup plus
@@ -282,6 +341,14 @@ class Registry {
                                        std::unique_ptr<const Btf> btf,
                                        uint32_t kernel_id)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Parses `name` if it is only known (once, whoever asks); the error of a
+  // failed module; OK otherwise (also when `name` is not known at all).
+  absl::Status EnsureParsed(absl::string_view name) ABSL_LOCKS_EXCLUDED(mu_);
+  // Adds or removes a module's own named types to or from the index.
+  void IndexLocked(internal::BtfObject* obj, bool add)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::vector<TypeMatch> Search(absl::string_view name, int kind, bool candidates,
+                                Scope scope) ABSL_LOCKS_EXCLUDED(mu_);
   // The module of that name if it is LIVE; NotFound or FailedPrecondition.
   absl::StatusOr<internal::BtfObject*> LiveModuleLocked(absl::string_view name)
       const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -316,6 +383,29 @@ class Registry {
   internal::BtfObject* base_ ABSL_GUARDED_BY(mu_) = nullptr;
   absl::flat_hash_map<std::string, Entry> by_name_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint32_t, internal::BtfObject*> by_kernel_id_
+      ABSL_GUARDED_BY(mu_);
+
+  // Known modules, and the one parse that whoever asks first performs.
+  struct ParseOnce {
+    Mutex mu;
+    bool done ABSL_GUARDED_BY(mu) = false;
+    absl::Status status ABSL_GUARDED_BY(mu);
+  };
+  struct Known {
+    ModuleLoader loader;
+    uint32_t kernel_id = 0;
+    std::shared_ptr<ParseOnce> once;
+  };
+  absl::flat_hash_map<std::string, Known> known_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint32_t, std::string> known_by_kernel_id_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, FailedModule> failed_ ABSL_GUARDED_BY(mu_);
+
+  // Modules' named types by (essential name, kind class).
+  struct Posting {
+    internal::BtfObject* obj;  // published: the registry holds a reference
+    uint32_t type_id;
+  };
+  absl::flat_hash_map<std::pair<std::string, int>, std::vector<Posting>> module_types_
       ABSL_GUARDED_BY(mu_);
   int64_t loads_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t unloads_ ABSL_GUARDED_BY(mu_) = 0;
