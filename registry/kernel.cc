@@ -182,19 +182,48 @@ absl::StatusOr<std::vector<KernelMirror::Seen>> KernelMirror::List(
   return seen;
 }
 
+namespace {
+
+// Where one object's BTF is read from, and how it is parsed.
+struct Origin {
+  KernelSync::Source source;
+  std::string path;   // sysfs
+  uint32_t id = 0;    // syscall
+  bool split = true;  // on the base (vmlinux itself and program BTF: no)
+  std::string label;
+
+  absl::StatusOr<std::unique_ptr<Btf>> Parse(const Btf* base) const {
+    if (source == KernelSync::Source::kSysfs) {
+      if (base == nullptr) return Btf::LoadVmlinux(path);
+      return Btf::LoadSplitFile(path, *base);
+    }
+    absl::StatusOr<std::vector<uint8_t>> bytes = ReadKernelBtf(id, nullptr);
+    if (!bytes.ok()) return bytes.status();
+    if (base == nullptr || !split) return Btf::LoadBytes(*bytes, label);
+    return Btf::LoadSplitBytes(*bytes, label, *base);
+  }
+};
+
+Origin OriginOf(const KernelBtfInfo& info, KernelSync::Source source,
+                const std::string& dir, const std::string& registry_name) {
+  return Origin{source, absl::StrCat(dir, "/", info.name), info.id, info.kernel,
+                absl::StrCat("kernel BTF ", info.id, " (", registry_name, ")")};
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Btf>> KernelMirror::Parse(
     const Seen& seen, KernelSync::Source source, const Btf* base) {
-  if (source == KernelSync::Source::kSysfs) {
-    const std::string path = absl::StrCat(options_.sysfs_dir, "/", seen.info.name);
-    if (base == nullptr) return Btf::LoadVmlinux(path);
-    return Btf::LoadSplitFile(path, *base);
-  }
-  absl::StatusOr<std::vector<uint8_t>> bytes = ReadKernelBtf(seen.info.id, nullptr);
-  if (!bytes.ok()) return bytes.status();
-  const std::string label = absl::StrCat(
-      "kernel BTF ", seen.info.id, " (", RegistryName(seen.info), ")");
-  if (base == nullptr || !seen.info.kernel) return Btf::LoadBytes(*bytes, label);
-  return Btf::LoadSplitBytes(*bytes, label, *base);
+  return OriginOf(seen.info, source, options_.sysfs_dir, RegistryName(seen.info)).Parse(base);
+}
+
+ModuleLoader KernelMirror::Loader(const Seen& seen, KernelSync::Source source) const {
+  Origin origin = OriginOf(seen.info, source, options_.sysfs_dir, RegistryName(seen.info));
+  return [origin](const Btf& base) -> absl::StatusOr<std::unique_ptr<const Btf>> {
+    absl::StatusOr<std::unique_ptr<Btf>> btf = origin.Parse(&base);
+    if (!btf.ok()) return btf.status();
+    return std::unique_ptr<const Btf>(std::move(*btf));
+  };
 }
 
 absl::StatusOr<KernelSync> KernelMirror::Sync() {
@@ -243,6 +272,17 @@ absl::StatusOr<KernelSync> KernelMirror::Sync() {
       continue;
     }
     Mirrored m = s->identity;
+    if (options_.lazy) {
+      absl::Status known = registry_.ModuleKnown(name, Loader(*s, sync.source), s->info.id);
+      m.failed = !known.ok();
+      mirrored_[name] = m;
+      if (known.ok()) {
+        ++sync.known;
+      } else {
+        sync.failed.push_back(absl::StrCat(name, ": ", known.message()));
+      }
+      continue;
+    }
     absl::StatusOr<std::unique_ptr<Btf>> btf = Parse(*s, sync.source, base.get());
     absl::Status st = btf.status();
     if (btf.ok()) {

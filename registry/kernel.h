@@ -80,6 +80,7 @@ struct KernelSync {
   enum class Source { kSyscall, kSysfs } source = Source::kSyscall;
   std::string fallback_reason;  // why the syscall was not used; "" if it was
   int added = 0;                // registered (the base included)
+  int known = 0;                // registered lazily, not parsed yet
   int retired = 0;              // gone from the kernel, retired
   int unchanged = 0;            // already mirrored
   std::vector<std::string> failed;  // "name: error" for each new failure
@@ -95,6 +96,11 @@ class KernelMirror {
     // as modules named "btf#<kernel id>". Off by default: tools want the
     // kernel's types; tests use such objects as stand-ins for modules.
     bool program_btf = false;
+    // Register modules as known (Registry::ModuleKnown) and parse each the
+    // first time it is asked for, instead of all of them at every Sync:
+    // a tool that needs two modules of hundreds parses two. Failures are
+    // then recorded by the registry (FailedModules), not in KernelSync.
+    bool lazy = false;
   };
 
   explicit KernelMirror(Registry& registry) : KernelMirror(registry, Options()) {}
@@ -135,6 +141,8 @@ class KernelMirror {
   absl::StatusOr<std::unique_ptr<Btf>> Parse(const Seen& seen,
                                              KernelSync::Source source,
                                              const Btf* base);
+  // A loader that parses `seen` later; it does not refer to the mirror.
+  ModuleLoader Loader(const Seen& seen, KernelSync::Source source) const;
   std::string RegistryName(const KernelBtfInfo& info) const;
 
   Registry& registry_;

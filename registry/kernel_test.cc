@@ -165,6 +165,40 @@ TEST(KernelMirrorTest, BadModuleIsReportedOnceAndOthersWork) {
   EXPECT_TRUE(registry.TryGetModule("bad").ok());
 }
 
+TEST(KernelMirrorTest, LazyMirrorParsesOnFirstUseAndIsolatesFailures) {
+  FakeSysfs fs;
+  fs.Put("alpha", ModuleBytes("alpha", 2));
+  std::vector<uint8_t> bad = ModuleBytes("bad", 2);
+  bad.resize(bad.size() / 2);
+  fs.Put("bad", bad);
+  Registry registry;
+  KernelMirror::Options o = SysfsOptions(fs);
+  o.lazy = true;
+  KernelMirror mirror(registry, o);
+  absl::StatusOr<KernelSync> s = mirror.Sync();
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->added, 1);  // the base
+  EXPECT_EQ(s->known, 2);  // parsed by nobody yet
+  EXPECT_TRUE(s->failed.empty());
+  EXPECT_EQ(registry.Stats().modules_known, 2);
+
+  EXPECT_TRUE(registry.TryGetModule("alpha").ok());
+  absl::StatusOr<BtfRef> b = registry.TryGetModule("bad");
+  EXPECT_FALSE(b.ok());
+  EXPECT_NE(b.status().message().find(fs.Path("bad")), std::string::npos) << b.status();
+  ASSERT_EQ(registry.FailedModules().size(), 1u);
+  EXPECT_EQ(registry.Stats().modules_failed, 1);
+
+  fs.Remove("bad");
+  fs.Remove("alpha");
+  s = mirror.Sync();
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->retired, 2);
+  RegistryStats st = registry.Stats();
+  EXPECT_EQ(st.modules_failed, 0);
+  EXPECT_EQ(st.modules_live, 0);
+}
+
 TEST(KernelMirrorTest, MissingDirectoryIsAnError) {
   Registry registry;
   KernelMirror::Options o;

@@ -459,7 +459,7 @@ absl::Status Registry::EnsureParsed(absl::string_view name) {
   uint32_t kernel_id = 0;
   {
     MutexLock l(mu_);
-    if (auto f = failed_.find(name); f != failed_.end()) return f->second.error;
+    if (auto f = failed_.find(name); f != failed_.end()) return f->second.error.Get();
     auto k = known_.find(name);
     if (k == known_.end()) return absl::OkStatus();  // registered, or unknown
     once = k->second.once;
@@ -469,7 +469,7 @@ absl::Status Registry::EnsureParsed(absl::string_view name) {
   // One parse: whoever comes first parses (without the registry lock), the
   // others wait here for its outcome.
   MutexLock o(once->mu);
-  if (once->done) return once->status;
+  if (once->done) return once->status.Get();
   absl::StatusOr<std::unique_ptr<const Btf>> btf = absl::FailedPreconditionError(
       absl::StrCat("module ", name, ": the registry has no base BTF to split it on"));
   BtfRef base = this->base();
@@ -497,13 +497,13 @@ absl::Status Registry::EnsureParsed(absl::string_view name) {
       } else {
         status = absl::Status(btf.status().code(),
                               absl::StrCat("module ", name, ": ", btf.status().message()));
-        failed_[std::string(name)] = FailedModule{std::string(name), kernel_id, status};
+        failed_[std::string(name)] = Failed{kernel_id, KeptError(status)};
       }
     }
   }
   DrainEvents();
   once->done = true;
-  once->status = status;
+  once->status = KeptError(status);
   return status;
 }
 
@@ -525,7 +525,9 @@ int Registry::PreloadModules() {
 std::vector<FailedModule> Registry::FailedModules() const {
   MutexLock l(mu_);
   std::vector<FailedModule> out;
-  for (const auto& [name, f] : failed_) out.push_back(f);
+  for (const auto& [name, f] : failed_) {
+    out.push_back(FailedModule{name, f.kernel_id, f.error.Get()});
+  }
   std::sort(out.begin(), out.end(),
             [](const FailedModule& a, const FailedModule& b) { return a.name < b.name; });
   return out;

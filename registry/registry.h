@@ -385,11 +385,26 @@ class Registry {
   absl::flat_hash_map<uint32_t, internal::BtfObject*> by_kernel_id_
       ABSL_GUARDED_BY(mu_);
 
+  // An error kept to be handed to several threads. Debian's Abseil is not
+  // built with TSan, so a Status whose payload two threads share (refcounted
+  // inside uninstrumented code) would look racy: each reader gets a Status of
+  // its own, made from the code and the message.
+  struct KeptError {
+    absl::StatusCode code = absl::StatusCode::kOk;
+    std::string message;
+    explicit KeptError(const absl::Status& s = absl::OkStatus())
+        : code(s.code()), message(s.message()) {}
+    absl::Status Get() const { return absl::Status(code, message); }
+  };
   // Known modules, and the one parse that whoever asks first performs.
   struct ParseOnce {
     Mutex mu;
     bool done ABSL_GUARDED_BY(mu) = false;
-    absl::Status status ABSL_GUARDED_BY(mu);
+    KeptError status ABSL_GUARDED_BY(mu);
+  };
+  struct Failed {
+    uint32_t kernel_id = 0;
+    KeptError error;
   };
   struct Known {
     ModuleLoader loader;
@@ -398,7 +413,7 @@ class Registry {
   };
   absl::flat_hash_map<std::string, Known> known_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint32_t, std::string> known_by_kernel_id_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, FailedModule> failed_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, Failed> failed_ ABSL_GUARDED_BY(mu_);
 
   // Modules' named types by (essential name, kind class).
   struct Posting {

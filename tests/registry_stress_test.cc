@@ -102,5 +102,76 @@ TEST(RegistryStressTest, ReadersAndAChurningWriter) {
   EXPECT_EQ(s.loads - s.unloads, s.live_objects);
 }
 
+// Lazy modules under contention: readers ask for known modules by name and
+// search the type index while a writer makes them known, and forgets or
+// unloads them. Each module is parsed at most once per time it is known,
+// every answer is the module asked for, and nothing leaks.
+TEST(RegistryStressTest, LazyParsesAndSearchesAgainstAChurningWriter) {
+  Registry registry;
+  ASSERT_TRUE(registry.RegisterBase(testing_util::kBasePath).ok());
+  std::vector<std::vector<uint8_t>> bytes;
+  for (int i = 0; i < kSlots; ++i) {
+    bytes.push_back(testing_util::ModuleBytes("lazy" + std::to_string(i), 1 + i % 4));
+  }
+  std::atomic<int64_t> parses{0}, knowns{0}, got{0}, found{0};
+  std::atomic<int> errors{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (int r = 0; r < kReaders; ++r) {
+    threads.emplace_back([&, r] {
+      for (uint64_t n = r; !stop.load(); ++n) {
+        const std::string name = "lazy" + std::to_string(n / 2 % kSlots);
+        if (n % 2 == 0) {
+          absl::StatusOr<BtfRef> mod = registry.TryGetModule(name);
+          if (mod.ok()) {
+            got++;
+            if (mod->name() != name ||
+                (*mod)->FindByName(name + "_obj0", BTF_KIND_STRUCT) == 0) {
+              errors++;
+            }
+          }
+        } else {
+          for (const TypeMatch& m : registry.FindCandidates(name + "_obj0___local", BTF_KIND_STRUCT)) {
+            found++;
+            if (m.btf.name() != name || m.btf->type_name(m.type_id) != name + "_obj0") errors++;
+          }
+        }
+      }
+    });
+  }
+  const auto deadline = std::chrono::steady_clock::now() + kDuration;
+  for (int i = 0; std::chrono::steady_clock::now() < deadline; i = (i + 1) % kSlots) {
+    const std::string name = "lazy" + std::to_string(i);
+    if (registry.ModuleGone(name).ok()) continue;  // known, failed or loaded: gone
+    const std::vector<uint8_t>& b = bytes[i];
+    absl::Status s = registry.ModuleKnown(
+        name, [&parses, &b, name](const Btf& base) -> absl::StatusOr<std::unique_ptr<const Btf>> {
+          parses++;
+          auto btf = Btf::LoadSplitBytes(b, name, base);
+          if (!btf.ok()) return btf.status();
+          return std::unique_ptr<const Btf>(std::move(*btf));
+        });
+    if (!s.ok()) errors++;
+    knowns++;
+    std::this_thread::sleep_for(std::chrono::microseconds(50));  // let readers at it
+  }
+  stop.store(true);
+  for (auto& t : threads) t.join();
+  printf("known %lld times, parsed %lld, modules got %lld, candidates found %lld\n",
+         static_cast<long long>(knowns.load()), static_cast<long long>(parses.load()),
+         static_cast<long long>(got.load()), static_cast<long long>(found.load()));
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_LE(parses.load(), knowns.load());
+  EXPECT_GT(got.load(), 0);
+  EXPECT_EQ(registry.Stats().modules_failed, 0);
+  for (int i = 0; i < kSlots; ++i) registry.ModuleGone("lazy" + std::to_string(i)).IgnoreError();
+  rcu::Barrier();
+  RegistryStats st = registry.Stats();
+  EXPECT_EQ(st.going_referenced, 0);
+  EXPECT_EQ(st.awaiting_grace, 0);
+  EXPECT_EQ(st.live_objects, 1);
+  EXPECT_EQ(st.modules_known, 0);
+}
+
 }  // namespace
 }  // namespace btfreg
