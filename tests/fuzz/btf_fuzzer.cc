@@ -44,11 +44,14 @@ void Exercise(const btfreg::Btf& btf) {
       (void)btfreg::CDeclaration(btf, id, /*dependencies=*/false);
     }
     const uint32_t size = btf.raw_size(id);
-    for (uint32_t off : {0u, size / 2, size ? size - 1 : 0u, size, size + 8}) {
+    // 64-bit: a hostile struct may be 4 GiB, and size + 8 must not wrap.
+    for (uint64_t off : {uint64_t{0}, uint64_t{size} / 2, size ? uint64_t{size} - 1 : 0,
+                         uint64_t{size}, uint64_t{size} + 8}) {
+      if (off > UINT32_MAX) continue;
       for (uint32_t len : {1u, 4u, 8u}) {
-        auto walk = btf.StructWalk(id, off, len);
+        auto walk = btf.StructWalk(id, static_cast<uint32_t>(off), len);
         if (walk.ok() && walk->member_offset > size + off) __builtin_trap();
-        (void)btf.StructWalkAll(id, off, len);
+        (void)btf.StructWalkAll(id, static_cast<uint32_t>(off), len);
       }
     }
   }
