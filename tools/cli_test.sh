@@ -89,6 +89,24 @@ assert d["kind"] == "STRUCT" and d["name"] == "task_struct" and d["c"].startswit
 "$btfreg" dump 0 --btf "$fixture" > "$tmp/dump0.out" 2>&1; rc=$?
 check "dump of type 0: exit 1" test $rc -eq 1
 
+# A directory of BTF files with one bad module: it is listed as failed, and
+# the others are parsed.
+mkdir -p "$tmp/sysfs"
+cp "$fixture" "$tmp/sysfs/vmlinux"
+cp tests/data/mini_module.btf "$tmp/sysfs/good"
+head -c 100 tests/data/mini_module.btf > "$tmp/sysfs/bad"
+"$btfreg" info --kernel --sysfs "$tmp/sysfs" --check > "$tmp/check.out" 2>&1; rc=$?
+check "info --check: exit 3 when a module fails" test $rc -eq 3
+check "info --check: the bad one named with its error" grep -qE "failed: bad: .*$tmp/sysfs/bad" "$tmp/check.out"
+check "info --check: the good one parsed" grep -q "checked: 1 module(s) parsed, 1 failed" "$tmp/check.out"
+"$btfreg" info --kernel --sysfs "$tmp/sysfs" --check --json > "$tmp/check.json"; rc=$?
+check "info --check --json: parses" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert [f["name"] for f in d["failed"]] == ["bad"] and d["modules_live"] == 1, d
+assert sorted(o["name"] for o in d["objects"]) == ["bad", "good", "vmlinux"]
+' "$tmp/check.json"
+
 # The kernel's BTF objects: through the syscall, or sysfs where it is refused.
 if [ -r /sys/kernel/btf/vmlinux ]; then
   "$btfreg" info --kernel > "$tmp/kernel.out" 2> "$tmp/kernel.err"; rc=$?

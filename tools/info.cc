@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "btf/btf.h"
 #include "registry/kernel.h"
+#include "registry/registry.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "btf/json.h"
@@ -20,7 +21,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: btfreg info [--btf FILE] [--base FILE] [--top N] [--json]\n"
-    "       btfreg info --kernel [--json]\n"
+    "       btfreg info --kernel [--check] [--sysfs DIR] [--json]\n"
     "  --btf FILE   BTF to describe (default: the running kernel's vmlinux,\n"
     "               or the bundled fixture where /sys/kernel/btf is missing)\n"
     "  --base FILE  FILE is split BTF (a module) on this base\n"
@@ -28,6 +29,9 @@ constexpr char kUsage[] =
     "  --json       machine-readable output\n"
     "  --kernel     list the kernel's BTF objects as `bpftool btf list` does\n"
     "               (through the bpf syscall; /sys/kernel/btf where refused)\n"
+    "  --check      also parse every module and list those that fail (exit 3\n"
+    "               if any does)\n"
+    "  --sysfs DIR  list DIR's BTF files (vmlinux + modules) instead\n"
     "Without --btf, the running kernel's objects are listed after vmlinux.\n";
 
 std::string Mib(size_t bytes) {
@@ -72,16 +76,68 @@ void PrintKernelObjects(const std::vector<KernelBtfInfo>& objects) {
   }
 }
 
-int KernelList(bool json) {
+// Mirrors the kernel's objects (or `sysfs_dir`'s files) lazily into a
+// registry, parses them all, and returns those that failed.
+absl::StatusOr<std::vector<FailedModule>> CheckObjects(const std::string& sysfs_dir,
+                                                       RegistryStats* stats) {
+  Registry registry;
+  KernelMirror::Options o;
+  o.lazy = true;
+  if (!sysfs_dir.empty()) {
+    o.use = KernelMirror::Options::Use::kSysfs;
+    o.sysfs_dir = sysfs_dir;
+  }
+  KernelMirror mirror(registry, o);
+  absl::StatusOr<KernelSync> s = mirror.Sync();
+  if (!s.ok()) return s.status();
+  registry.PreloadModules();
+  *stats = registry.Stats();
+  return registry.FailedModules();
+}
+
+int KernelList(bool json, bool check, const std::string& sysfs_dir) {
   std::string why;
-  std::vector<KernelBtfInfo> objects = KernelObjects(&why);
+  std::vector<KernelBtfInfo> objects;
+  if (sysfs_dir.empty()) {
+    objects = KernelObjects(&why);
+  } else {
+    absl::StatusOr<std::vector<KernelBtfInfo>> files = ListSysfsBtf(sysfs_dir);
+    if (!files.ok()) return Fail(files.status());
+    objects = *files;
+  }
   if (!why.empty()) fprintf(stderr, "btfreg: %s\n", why.c_str());
+  std::vector<FailedModule> failed;
+  RegistryStats stats;
+  if (check) {
+    absl::StatusOr<std::vector<FailedModule>> f = CheckObjects(sysfs_dir, &stats);
+    if (!f.ok()) return Fail(f.status());
+    failed = *f;
+  }
   if (json) {
-    printf("%s\n", KernelObjectsJson(objects).c_str());
+    std::string out = KernelObjectsJson(objects);
+    if (check) {
+      out = absl::StrCat("{\"objects\":", out, ",\"modules_live\":", stats.modules_live,
+                         ",\"failed\":[");
+      for (size_t i = 0; i < failed.size(); ++i) {
+        absl::StrAppend(&out, i ? "," : "", "{\"name\":", JsonQuote(failed[i].name),
+                        ",\"kernel_id\":", failed[i].kernel_id, ",\"error\":",
+                        JsonQuote(failed[i].error.message()), "}");
+      }
+      out += "]}";
+    }
+    printf("%s\n", out.c_str());
   } else {
     PrintKernelObjects(objects);
+    if (check) {
+      printf("\nchecked: %lld module(s) parsed, %zu failed\n",
+             static_cast<long long>(stats.modules_live), failed.size());
+      for (const FailedModule& f : failed) {
+        printf("  failed: %s: %s\n", f.name.c_str(), std::string(f.error.message()).c_str());
+      }
+    }
   }
-  return objects.empty() ? 1 : 0;
+  if (objects.empty()) return 1;
+  return failed.empty() ? 0 : 3;
 }
 
 }  // namespace
@@ -93,12 +149,14 @@ int InfoCommand(int argc, char** argv) {
   long top = args.Number("--top", 10);
   bool json = args.Flag("--json");
   bool kernel = args.Flag("--kernel");
+  bool check = args.Flag("--check");
+  std::string sysfs_dir = args.Value("--sysfs", "");
   if (args.Flag("--help")) {
     fputs(kUsage, stdout);
     return 0;
   }
   if (!args.Finish(kUsage)) return 2;
-  if (kernel) return KernelList(json);
+  if (kernel) return KernelList(json, check, sysfs_dir);
 
   std::string note;
   // Describing the running kernel: its BTF objects are listed too.
