@@ -507,10 +507,6 @@ absl::Status Registry::EnsureParsed(absl::string_view name) {
   return status;
 }
 
-absl::StatusOr<BtfRef> Registry::LoadModule(absl::string_view name) {
-  return TryGetModule(name);
-}
-
 int Registry::PreloadModules() {
   std::vector<std::string> names;
   {

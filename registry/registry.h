@@ -30,6 +30,11 @@
 // 31-bit id space wraps, so a stale id finds nothing rather than another
 // object. Id `i` lives in slot `i & mask` of a power-of-two table that
 // doubles when half full, so a lookup is one array index plus an id check.
+//
+// Modules may also be only known (ModuleKnown: parsed on first use, failures
+// recorded and isolated), carry the kernel's id for their BTF (KernelMirror
+// in kernel.h fills a registry from the running kernel), and be searched by
+// type name across the base and every module (FindTypes, FindCandidates).
 
 #ifndef BTFREG_REGISTRY_REGISTRY_H_
 #define BTFREG_REGISTRY_REGISTRY_H_
@@ -185,8 +190,9 @@ class Registry {
 
   // Lazy modules: a module that exists (the kernel has loaded it) is known
   // by name (and kernel id) without being parsed; its BTF is parsed the
-  // first time it is asked for (TryGetModule, TryPinModule, LoadModule,
-  // GetByKernelId, a search with Scope::kAll) and it is then LIVE. Callers
+  // first time it is asked for (TryGetModule, TryPinModule, GetByKernelId,
+  // a search with Scope::kAll; not GetByName, which only looks) and it is
+  // then LIVE. Callers
   // that ask at once wait for one parse. A module whose BTF fails is
   // recorded (FailedModules, Stats) with its error, and that error is what
   // asking for it returns; nothing else is affected. ModuleGoing and
@@ -194,8 +200,6 @@ class Registry {
   // registered, known or failed.
   absl::Status ModuleKnown(absl::string_view name, ModuleLoader loader,
                            uint32_t kernel_id = 0) ABSL_LOCKS_EXCLUDED(mu_);
-  // The module, parsing it first if it is only known. Errors as TryGetModule.
-  absl::StatusOr<BtfRef> LoadModule(absl::string_view name) ABSL_LOCKS_EXCLUDED(mu_);
   // Parses every known module now (each once; failures are recorded).
   // Returns how many failed.
   int PreloadModules() ABSL_LOCKS_EXCLUDED(mu_);
@@ -209,7 +213,8 @@ class Registry {
   // Pins a LIVE module (see ModulePin); same errors as TryGetModule.
   absl::StatusOr<ModulePin> TryPinModule(absl::string_view name)
       ABSL_LOCKS_EXCLUDED(mu_);
-  // Any published object by name ("vmlinux" is the base), in any state.
+  // Any published object by name ("vmlinux" is the base), in any state. A
+  // module that is only known is not parsed: nothing is found.
   BtfRef GetByName(absl::string_view name) const ABSL_LOCKS_EXCLUDED(mu_);
   // The published object with this kernel id (BtfRef::kernel_id), or an
   // empty BtfRef. Takes the registry lock: kernel ids come from outside, at
