@@ -1,0 +1,168 @@
+// CDeclaration (btf/layout.h): a type's C as bpftool's `format c` writes it,
+// through libbpf's btf_dump, guarded against input that would make btf_dump
+// recurse without bound or write without end.
+
+#include <bpf/btf.h>
+
+#include <algorithm>
+#include <cstdarg>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "btf/layout.h"
+#include "btf/spelling.h"
+
+namespace btfreg {
+namespace {
+
+// The most padding a struct or union may have for CDeclaration to write it
+// (vmlinux's largest struct is 236 KiB in all; the kernel accepts 4 GiB of
+// padding, which btf_dump would spell as 512 M lines).
+constexpr uint64_t kMaxDeclaredPadding = 256u << 10;
+
+// Bytes of a struct or union that btf_dump spells as padding: the gaps
+// between one member's end and the next member's start, and the tail.
+// 0 for other kinds.
+uint64_t PaddingBytes(const Btf& btf, uint32_t id) {
+  const int kind = btf.kind(id);
+  if (kind != BTF_KIND_STRUCT && kind != BTF_KIND_UNION) return 0;
+  absl::StatusOr<std::vector<Member>> members = btf.Members(id);
+  if (!members.ok()) return 0;
+  uint64_t gaps = 0, end = 0;  // in bits
+  for (const Member& m : *members) {
+    absl::StatusOr<uint32_t> size = btf.ResolvedSize(m.type_id);
+    const uint64_t bits = m.bitfield_size ? m.bitfield_size : (size.ok() ? *size : 0) * 8ull;
+    const uint64_t start = kind == BTF_KIND_UNION ? 0 : m.bit_offset;
+    if (start > end) gaps += start - end;
+    end = std::max(end, start + bits);
+  }
+  const uint64_t size_bits = uint64_t{btf.raw_size(id)} * 8;
+  if (size_bits > end) gaps += size_bits - end;
+  return gaps / 8;
+}
+
+// The longest text CDeclaration writes (the whole of vmlinux, every type,
+// is about 3 MiB). Hostile BTF can make btf_dump write far more; past this,
+// output is dropped (cheaply) and the declaration fails.
+constexpr size_t kMaxDeclaration = 8u << 20;
+
+// btf_dump's output.
+struct DumpSink {
+  std::string text;
+  bool overflow = false;
+};
+
+void SinkPrintf(void* ctx, const char* fmt, va_list args) {
+  auto* sink = static_cast<DumpSink*>(ctx);
+  if (sink->text.size() > kMaxDeclaration) {
+    sink->overflow = true;
+    return;
+  }
+  va_list copy;
+  va_copy(copy, args);
+  const int n = vsnprintf(nullptr, 0, fmt, copy);
+  va_end(copy);
+  if (n <= 0) return;
+  const size_t at = sink->text.size();
+  sink->text.resize(at + n + 1);
+  vsnprintf(&sink->text[at], n + 1, fmt, args);
+  sink->text.resize(at + n);
+}
+
+
+// What `id` refers to directly (members, elements, targets, parameters).
+std::vector<uint32_t> Refs(const Btf& btf, uint32_t id) {
+  const struct btf_type* t = btf.type(id);
+  std::vector<uint32_t> out;
+  if (t == nullptr) return out;
+  if (btf_is_composite(t)) {
+    const struct btf_member* m = btf_members(t);
+    for (uint16_t i = 0; i < btf_vlen(t); ++i) out.push_back(m[i].type);
+  } else if (btf_is_array(t)) {
+    out.push_back(btf_array(t)->type);
+  } else if (btf_is_func_proto(t)) {
+    out.push_back(t->type);
+    const struct btf_param* p = btf_params(t);
+    for (uint16_t i = 0; i < btf_vlen(t); ++i) out.push_back(p[i].type);
+  } else if (btf_is_ptr(t) || btf_is_typedef(t) || btf_is_mod(t) ||
+             btf_is_type_tag(t)) {
+    out.push_back(t->type);
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> CDeclaration(const Btf& btf, uint32_t id,
+                                         bool dependencies) {
+  if (id == 0 || !btf.valid_id(id)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(btf.name(), ": no type ", id, " to declare"));
+  }
+  const int kind = btf.kind(id);
+  const bool declarable = kind == BTF_KIND_STRUCT || kind == BTF_KIND_UNION ||
+                          kind == BTF_KIND_ENUM || kind == BTF_KIND_ENUM64 ||
+                          kind == BTF_KIND_TYPEDEF || kind == BTF_KIND_FWD;
+  if (!declarable || btf.type_name(id).empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        btf.name(), ": type ", id, " (", KindName(kind),
+        ") has no declaration of its own; bpftool writes only named structs, "
+        "unions, enums and typedefs"));
+  }
+  // btf_dump recurses without bound on types that no C can spell: nothing
+  // the declaration reaches may be one.
+  std::vector<bool> seen(btf.type_count(), false);
+  for (std::vector<uint32_t> stack = {id}; !stack.empty();) {
+    const uint32_t t = stack.back();
+    stack.pop_back();
+    if (t == 0 || !btf.valid_id(t) || seen[t]) continue;
+    seen[t] = true;
+    if (btf.Unspellable(t)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          btf.name(), ": type ", id, " reaches type ", t,
+          ", which no C declaration can spell (a prototype that takes itself)"));
+    }
+    if (const uint64_t pad = PaddingBytes(btf, t); pad > kMaxDeclaredPadding) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          btf.name(), ": type ", id, " reaches type ", t, " with ", pad,
+          " bytes of padding; btf_dump writes a line per 8 of them, so "
+          "declarations stop at ", kMaxDeclaredPadding >> 10, " KiB"));
+    }
+    for (uint32_t r : Refs(btf, t)) stack.push_back(r);
+  }
+  DumpSink sink;
+  struct btf_dump* d = btf_dump__new(btf.libbpf_btf(), SinkPrintf, &sink, nullptr);
+  if (d == nullptr) {
+    return absl::InternalError(absl::StrCat(btf.name(), ": btf_dump__new failed"));
+  }
+  // btf_dump writes what the type needs first, then the type: each
+  // declaration ends with a blank line and none has one inside.
+  const int err = btf_dump__dump_type(d, id);
+  btf_dump__free(d);
+  if (err != 0) {
+    return absl::InternalError(absl::StrCat(btf.name(), ": btf_dump of type ", id,
+                                            " failed (", err, ")"));
+  }
+  if (sink.overflow) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        btf.name(), ": the C declaration of type ", id, " runs past ",
+        kMaxDeclaration >> 20, " MiB"));
+  }
+  std::string text = VoidParams(std::move(sink.text));
+  // libbpf 1.1 sizes a small enum with a mode attribute; bpftool's libbpf
+  // writes the enum plain.
+  for (const char* mode : {" __attribute__((mode(byte)))", " __attribute__((mode(HI)))",
+                           " __attribute__((mode(word)))", " __attribute__((mode(SI)))"}) {
+    for (size_t at; (at = text.find(mode)) != std::string::npos;) text.erase(at, strlen(mode));
+  }
+  if (!dependencies) {
+    const size_t end = text.size() >= 2 ? text.size() - 2 : 0;  // its own "\n\n"
+    const size_t start = text.rfind("\n\n", end == 0 ? 0 : end - 1);
+    if (start != std::string::npos && start < end) text.erase(0, start + 2);
+  }
+  return text;
+}
+
+}  // namespace btfreg
