@@ -13,7 +13,10 @@ import sys
 import xml.etree.ElementTree as ET
 
 
-def count_xml(path):
+SKIPS = []  # (invocation, test case, reason)
+
+
+def count_xml(path, invocation=""):
     passed = failed = skipped = 0
     try:
         root = ET.parse(path).getroot()
@@ -24,6 +27,10 @@ def count_xml(path):
             failed += 1
         elif case.get("result") == "skipped" or case.find("skipped") is not None:
             skipped += 1
+            why = case.find("skipped")
+            reason = why.get("message", "") if why is not None else ""
+            SKIPS.append((invocation, "%s.%s" % (case.get("classname"), case.get("name")),
+                          reason.split("\n")[-1]))
         else:
             passed += 1
     return passed, failed, skipped
@@ -48,7 +55,7 @@ def main(directory):
                        result.get("testActionOutput", [])
                        if o.get("name") == "test.xml" and
                        o.get("uri", "").startswith("file://")]
-                counts = count_xml(xml[0]) if xml else None
+                counts = count_xml(xml[0], os.path.basename(bep)[:-5]) if xml else None
                 if counts is None:
                     counts = (1, 0, 0) if status == "PASSED" else (0, 1, 0)
                 if status not in ("PASSED", "FLAKY") and counts[1] == 0:
@@ -63,6 +70,8 @@ def main(directory):
             totals[1] += 1
             failed_targets.append("(bazel invocation %s exited %d)" %
                                   (os.path.basename(bep)[:-5], rc))
+    for invocation, case, reason in SKIPS:
+        print("skipped (step %s): %s: %s" % (invocation, case, reason))
     for t in failed_targets:
         print("FAILED: %s" % t, file=sys.stderr)
     print("%d passed, %d failed, %d skipped" % tuple(totals))
