@@ -55,7 +55,8 @@ class KernelWatcher {
     std::chrono::milliseconds poll_interval{2000};
     bool uevents = true;  // listen for module uevents (if the socket opens)
     bool inotify = true;  // watch the mirror's sysfs directory
-    // Called on the watcher's thread after every Sync, without any lock of
+    // Called on the watcher's thread after every Sync that thread runs (not
+    // after Start's first, whose result Start returns), without any lock of
     // the watcher's held (it may call stats(), not Stop()).
     std::function<void(const absl::StatusOr<KernelSync>&)> on_sync;
   };
