@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "btf/layout.h"
 #include "btf/spelling.h"
+#include "btf/validate.h"
 
 namespace btfreg {
 namespace {
@@ -72,26 +73,6 @@ void SinkPrintf(void* ctx, const char* fmt, va_list args) {
 }
 
 
-// What `id` refers to directly (members, elements, targets, parameters).
-std::vector<uint32_t> Refs(const Btf& btf, uint32_t id) {
-  const struct btf_type* t = btf.type(id);
-  std::vector<uint32_t> out;
-  if (t == nullptr) return out;
-  if (btf_is_composite(t)) {
-    const struct btf_member* m = btf_members(t);
-    for (uint16_t i = 0; i < btf_vlen(t); ++i) out.push_back(m[i].type);
-  } else if (btf_is_array(t)) {
-    out.push_back(btf_array(t)->type);
-  } else if (btf_is_func_proto(t)) {
-    out.push_back(t->type);
-    const struct btf_param* p = btf_params(t);
-    for (uint16_t i = 0; i < btf_vlen(t); ++i) out.push_back(p[i].type);
-  } else if (btf_is_ptr(t) || btf_is_typedef(t) || btf_is_mod(t) ||
-             btf_is_type_tag(t)) {
-    out.push_back(t->type);
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -130,7 +111,10 @@ absl::StatusOr<std::string> CDeclaration(const Btf& btf, uint32_t id,
           " bytes of padding; btf_dump writes a line per 8 of them, so "
           "declarations stop at ", kMaxDeclaredPadding >> 10, " KiB"));
     }
-    for (uint32_t r : Refs(btf, t)) stack.push_back(r);
+    const struct btf_type* type = btf.type(t);
+    for (uint32_t e = 0; e < DeclarationEdgeCount(type, /*named_end=*/false); ++e) {
+      stack.push_back(DeclarationEdge(type, e));
+    }
   }
   DumpSink sink;
   struct btf_dump* d = btf_dump__new(btf.libbpf_btf(), SinkPrintf, &sink, nullptr);

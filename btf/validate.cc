@@ -401,35 +401,43 @@ absl::Status ValidateHeader(absl::Span<const uint8_t> raw,
   return absl::OkStatus();
 }
 
+uint32_t DeclarationEdgeCount(const struct btf_type* t, bool named_end) {
+  switch (btf_kind(t)) {
+    case BTF_KIND_STRUCT:
+    case BTF_KIND_UNION:
+      return named_end && t->name_off != 0 ? 0 : btf_vlen(t);
+    case BTF_KIND_TYPEDEF:
+      return named_end ? 0 : 1;
+    case BTF_KIND_PTR:
+    case BTF_KIND_CONST:
+    case BTF_KIND_VOLATILE:
+    case BTF_KIND_RESTRICT:
+    case BTF_KIND_TYPE_TAG:
+    case BTF_KIND_ARRAY:
+    case BTF_KIND_FUNC:
+      return 1;
+    case BTF_KIND_FUNC_PROTO:
+      return 1 + btf_vlen(t);
+    default:
+      return 0;
+  }
+}
+
+uint32_t DeclarationEdge(const struct btf_type* t, uint32_t i) {
+  if (btf_is_composite(t)) return btf_members(t)[i].type;
+  if (btf_is_array(t)) return btf_array(t)->type;
+  if (btf_is_func_proto(t) && i > 0) return btf_params(t)[i - 1].type;
+  return t->type;
+}
+
 std::vector<bool> FindUnspellable(const struct btf* btf, uint32_t first) {
   // The declarator graph: what btf_dump follows when it spells a type.
   // Named types (structs, unions, enums, typedefs) end a declaration; an
   // anonymous struct or union is written out whole, members included.
-  auto edges = [](const struct btf_type* t) -> uint32_t {
-    switch (btf_kind(t)) {
-      case BTF_KIND_STRUCT:
-      case BTF_KIND_UNION:
-        return t->name_off == 0 ? btf_vlen(t) : 0;
-      case BTF_KIND_PTR:
-      case BTF_KIND_CONST:
-      case BTF_KIND_VOLATILE:
-      case BTF_KIND_RESTRICT:
-      case BTF_KIND_TYPE_TAG:
-      case BTF_KIND_ARRAY:
-      case BTF_KIND_FUNC:
-        return 1;
-      case BTF_KIND_FUNC_PROTO:
-        return 1 + btf_vlen(t);
-      default:
-        return 0;
-    }
+  auto edges = [](const struct btf_type* t) {
+    return DeclarationEdgeCount(t, /*named_end=*/true);
   };
-  auto edge = [](const struct btf_type* t, uint32_t i) -> uint32_t {
-    if (btf_is_composite(t)) return btf_members(t)[i].type;
-    if (btf_is_array(t)) return btf_array(t)->type;
-    if (btf_is_func_proto(t) && i > 0) return btf_params(t)[i - 1].type;
-    return t->type;
-  };
+  auto edge = DeclarationEdge;
   const uint32_t end = btf__type_cnt(btf);
   std::vector<bool> bad(end - first, false);
   std::vector<uint16_t> depth(end - first, 0);

@@ -20,6 +20,7 @@
 #include "absl/types/span.h"
 
 struct btf;
+struct btf_type;
 
 namespace btfreg {
 
@@ -42,6 +43,15 @@ inline constexpr int kMaxNesting = 64;
 absl::Status ValidateTypes(const struct btf* btf, uint32_t first,
                            absl::string_view name, bool object_file,
                            std::vector<bool>* ordered);
+
+// The types a C declaration of `t` refers to, edge by edge: a struct's or
+// union's members, an array's element, a prototype's return type and then
+// its parameters, and what a pointer, qualifier, type tag, typedef or
+// function refers to. With `named_end`, the declarator graph that btf_dump
+// follows to spell one type: a named struct or union, or a typedef, ends it
+// (its name is written, not its body). REQUIRES: ids in range.
+uint32_t DeclarationEdgeCount(const struct btf_type* t, bool named_end);
+uint32_t DeclarationEdge(const struct btf_type* t, uint32_t i);
 
 // Types whose C declaration cannot be written out: they reach a cycle
 // through a function prototype (a prototype taking a pointer to itself,
