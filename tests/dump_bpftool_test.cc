@@ -18,19 +18,10 @@
 #include "gtest/gtest.h"
 #include "btf/btf.h"
 #include "btf/layout.h"
+#include "tests/tool_output.h"
 
 namespace btfreg {
 namespace {
-
-std::string Output(const std::string& command) {
-  std::string out;
-  FILE* p = popen(command.c_str(), "r");
-  if (p == nullptr) return out;
-  char buf[65536];
-  for (size_t n; (n = fread(buf, 1, sizeof(buf), p)) > 0;) out.append(buf, n);
-  pclose(p);
-  return out;
-}
 
 TEST(DumpBpftoolTest, DeclarationsMatchBpftoolFormatC) {
   const std::string path(kVmlinuxPath);
@@ -40,44 +31,21 @@ TEST(DumpBpftoolTest, DeclarationsMatchBpftoolFormatC) {
   }
   auto btf = Btf::LoadVmlinux(path);
   ASSERT_TRUE(btf.ok()) << btf.status();
-  const std::string all = Output("bpftool btf dump file " + path + " format c");
+  const std::string all = CommandOutput("bpftool btf dump file " + path + " format c");
   ASSERT_FALSE(all.empty());
 
   // Top-level "struct|union|enum NAME {" ... "};" blocks, in bpftool's order.
-  struct Block {
-    int kind;
-    std::string name, text;
-  };
-  std::vector<Block> blocks;
-  Block* cur = nullptr;
-  for (absl::string_view line : absl::StrSplit(all, '\n')) {
-    if (cur == nullptr) {
-      for (auto [word, kind] : {std::pair<const char*, int>{"struct ", BTF_KIND_STRUCT},
-                                {"union ", BTF_KIND_UNION},
-                                {"enum ", BTF_KIND_ENUM}}) {
-        if (absl::StartsWith(line, word) && absl::EndsWith(line, " {") &&
-            line.size() > strlen(word) + 2) {
-          blocks.push_back({kind, std::string(line.substr(strlen(word),
-                                                          line.size() - strlen(word) - 2)),
-                            ""});
-          cur = &blocks.back();
-        }
-      }
-      if (cur == nullptr) continue;
-    }
-    absl::StrAppend(&cur->text, line, "\n");
-    if (line == "};" || absl::StartsWith(line, "} __attribute__")) {
-      cur->text += "\n";
-      cur = nullptr;
-    }
-  }
+  std::vector<TopLevelBlock> blocks = TopLevelBlocks(all, {"struct", "union", "enum"});
   ASSERT_GT(blocks.size(), 1000u);
 
   int compared = 0, differ = 0;
   for (size_t i = 0; i < blocks.size(); i += 25) {
-    const Block& b = blocks[i];
-    uint32_t id = (*btf)->FindByName(b.name, b.kind);
-    if (id == 0 && b.kind == BTF_KIND_ENUM) id = (*btf)->FindByName(b.name, BTF_KIND_ENUM64);
+    const TopLevelBlock& b = blocks[i];
+    const int kind = b.keyword == "struct" ? BTF_KIND_STRUCT
+                     : b.keyword == "union" ? BTF_KIND_UNION
+                                            : BTF_KIND_ENUM;
+    uint32_t id = (*btf)->FindByName(b.name, kind);
+    if (id == 0 && kind == BTF_KIND_ENUM) id = (*btf)->FindByName(b.name, BTF_KIND_ENUM64);
     // bpftool renames a name that two types share ("workspace___4").
     if (id == 0 && absl::StrContains(b.name, "___")) continue;
     ASSERT_NE(id, 0u) << b.name;
@@ -88,9 +56,10 @@ TEST(DumpBpftoolTest, DeclarationsMatchBpftoolFormatC) {
     // numbered in file order); one type's declaration cannot know that
     // numbering, so the suffixes are not compared.
     static const std::regex renamed(R"(___\d+\b)");
-    if (std::regex_replace(*ours, renamed, "") != std::regex_replace(b.text, renamed, "") &&
+    const std::string theirs = b.text + "\n";  // each declaration ends with a blank line
+    if (std::regex_replace(*ours, renamed, "") != std::regex_replace(theirs, renamed, "") &&
         ++differ <= 3) {
-      ADD_FAILURE() << b.name << ": bpftool writes\n" << b.text << "btfreg writes\n" << *ours;
+      ADD_FAILURE() << b.name << ": bpftool writes\n" << theirs << "btfreg writes\n" << *ours;
     }
   }
   printf("compared %d declarations with bpftool's format c: %d differ\n", compared, differ);

@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "btf/btf.h"
 #include "btf/layout.h"
+#include "tests/tool_output.h"
 
 namespace btfreg {
 namespace {
@@ -67,43 +68,6 @@ std::string WithoutAlignment(const std::string& text) {
   return out;
 }
 
-struct Block {
-  std::string kind, name, text;
-};
-
-// pahole's output split into top-level definitions.
-std::vector<Block> Blocks(const std::string& all) {
-  std::vector<Block> out;
-  Block* cur = nullptr;
-  for (absl::string_view line : absl::StrSplit(all, '\n')) {
-    if (cur == nullptr) {
-      for (const char* kind : {"struct ", "union "}) {
-        if (absl::StartsWith(line, kind) && absl::EndsWith(line, " {")) {
-          out.push_back(Block{std::string(kind).substr(0, strlen(kind) - 1),
-                              std::string(line.substr(strlen(kind),
-                                                      line.size() - strlen(kind) - 2)),
-                              ""});
-          cur = &out.back();
-        }
-      }
-      if (cur == nullptr) continue;
-    }
-    absl::StrAppend(&cur->text, line, "\n");
-    if (absl::StartsWith(line, "}")) cur = nullptr;
-  }
-  return out;
-}
-
-std::string Output(const std::string& command) {
-  std::string out;
-  FILE* p = popen(command.c_str(), "r");
-  if (p == nullptr) return out;
-  char buf[65536];
-  for (size_t n; (n = fread(buf, 1, sizeof(buf), p)) > 0;) out.append(buf, n);
-  pclose(p);
-  return out;
-}
-
 bool HasBitfield(const Layout& l) {
   for (const LayoutMember& m : l.members) {
     if (m.bitfield_size != 0 || (m.nested && HasBitfield(*m.nested))) return true;
@@ -135,17 +99,17 @@ TEST(LayoutPaholeTest, EveryVmlinuxStructAgreesWithPahole) {
       ++seen[{kind, std::string((*btf)->type_name(id))}];
     }
   }
-  const std::string all = Output("pahole " + path + " 2>/dev/null");
-  std::vector<Block> blocks = Blocks(all);
+  const std::string all = CommandOutput("pahole " + path + " 2>/dev/null");
+  std::vector<TopLevelBlock> blocks = TopLevelBlocks(all, {"struct", "union"});
   ASSERT_GT(blocks.size(), 1000u) << "pahole printed too little";
 
   int compared = 0, with_bitfields = 0, with_nested_unions = 0, mismatched = 0;
   int identical = 0;
-  for (const Block& b : blocks) {
-    const int kind = b.kind == "struct" ? BTF_KIND_STRUCT : BTF_KIND_UNION;
+  for (const TopLevelBlock& b : blocks) {
+    const int kind = b.keyword == "struct" ? BTF_KIND_STRUCT : BTF_KIND_UNION;
     if (seen[{kind, b.name}] != 1) continue;
     const uint32_t id = (*btf)->FindByName(b.name, kind);
-    ASSERT_NE(id, 0u) << b.kind << " " << b.name;
+    ASSERT_NE(id, 0u) << b.keyword << " " << b.name;
     absl::StatusOr<Layout> l = StructLayout(**btf, id);
     ASSERT_TRUE(l.ok()) << l.status();
     const std::string ours = LayoutText(**btf, *l);
@@ -158,7 +122,7 @@ TEST(LayoutPaholeTest, EveryVmlinuxStructAgreesWithPahole) {
       size_t i = 0;
       while (i < want.size() && i < got.size() && want[i] == got[i]) ++i;
       if (++mismatched <= 5) {
-        ADD_FAILURE() << b.kind << " " << b.name << ": record " << i << ": pahole '"
+        ADD_FAILURE() << b.keyword << " " << b.name << ": record " << i << ": pahole '"
                       << (i < want.size() ? want[i] : "(end)") << "', btfreg '"
                       << (i < got.size() ? got[i] : "(end)") << "'\npahole says\n"
                       << b.text << "btfreg says\n" << ours;
