@@ -140,34 +140,48 @@ std::string KernelMirror::RegistryName(const KernelBtfInfo& info) const {
   return absl::StrCat("btf#", info.id);
 }
 
+absl::StatusOr<std::vector<KernelBtfInfo>> ListBtfObjects(const std::string& sysfs_dir,
+                                                          std::string* fallback_reason) {
+  fallback_reason->clear();
+  absl::StatusOr<std::vector<KernelBtfInfo>> listed = ListKernelBtf();
+  if (listed.ok()) return listed;
+  *fallback_reason = std::string(listed.status().message());
+  absl::StatusOr<std::vector<KernelBtfInfo>> files = ListSysfsBtf(sysfs_dir);
+  if (files.ok()) return files;
+  return absl::Status(files.status().code(), absl::StrCat(*fallback_reason, "; and ",
+                                                          files.status().message()));
+}
+
 absl::StatusOr<std::vector<KernelMirror::Seen>> KernelMirror::List(
     KernelSync& sync) {
+  absl::StatusOr<std::vector<KernelBtfInfo>> listed;
+  switch (options_.use) {
+    case Options::Use::kAuto:
+      listed = ListBtfObjects(options_.sysfs_dir, &sync.fallback_reason);
+      break;
+    case Options::Use::kSyscall:
+      listed = ListKernelBtf();
+      break;
+    case Options::Use::kSysfs:
+      listed = ListSysfsBtf(options_.sysfs_dir);
+      break;
+  }
+  if (!listed.ok()) return listed.status();
+  const bool syscall = options_.use == Options::Use::kSyscall ||
+                       (options_.use == Options::Use::kAuto && sync.fallback_reason.empty());
+  sync.source = syscall ? KernelSync::Source::kSyscall : KernelSync::Source::kSysfs;
   std::vector<Seen> seen;
-  if (options_.use != Options::Use::kSysfs) {
-    absl::StatusOr<std::vector<KernelBtfInfo>> listed = ListKernelBtf();
-    if (listed.ok()) {
-      sync.source = KernelSync::Source::kSyscall;
-      for (KernelBtfInfo& info : *listed) {
-        if (!info.kernel && !options_.program_btf) continue;
-        Seen s;
-        s.identity.kernel_id = info.id;
-        s.info = std::move(info);
-        seen.push_back(std::move(s));
-      }
-      return seen;
+  if (syscall) {
+    for (KernelBtfInfo& info : *listed) {
+      if (!info.kernel && !options_.program_btf) continue;
+      Seen s;
+      s.identity.kernel_id = info.id;
+      s.info = std::move(info);
+      seen.push_back(std::move(s));
     }
-    if (options_.use == Options::Use::kSyscall) return listed.status();
-    sync.fallback_reason = std::string(listed.status().message());
+    return seen;
   }
-  sync.source = KernelSync::Source::kSysfs;
-  absl::StatusOr<std::vector<KernelBtfInfo>> files = ListSysfsBtf(options_.sysfs_dir);
-  if (!files.ok()) {
-    if (sync.fallback_reason.empty()) return files.status();
-    return absl::Status(files.status().code(),
-                        absl::StrCat(sync.fallback_reason, "; and ",
-                                     files.status().message()));
-  }
-  for (KernelBtfInfo& info : *files) {
+  for (KernelBtfInfo& info : *listed) {
     Seen s;
     struct stat st;
     if (stat(absl::StrCat(options_.sysfs_dir, "/", info.name).c_str(), &st) != 0) {

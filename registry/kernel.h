@@ -75,6 +75,12 @@ absl::StatusOr<std::vector<uint8_t>> ReadKernelBtf(uint32_t id,
 // The files of a /sys/kernel/btf-like directory, by name (size from stat).
 absl::StatusOr<std::vector<KernelBtfInfo>> ListSysfsBtf(const std::string& dir);
 
+// The kernel's BTF objects through the syscall or, where it is refused,
+// `sysfs_dir`'s files (no kernel ids); `fallback_reason` says why the
+// syscall was not used ("" if it was). An error only if neither works.
+absl::StatusOr<std::vector<KernelBtfInfo>> ListBtfObjects(const std::string& sysfs_dir,
+                                                          std::string* fallback_reason);
+
 // What one KernelMirror::Sync did.
 struct KernelSync {
   enum class Source { kSyscall, kSysfs } source = Source::kSyscall;

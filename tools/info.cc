@@ -40,16 +40,13 @@ std::string Mib(size_t bytes) {
 
 // The kernel's BTF objects; `why` says why sysfs stood in, if it did.
 std::vector<KernelBtfInfo> KernelObjects(std::string* why) {
-  absl::StatusOr<std::vector<KernelBtfInfo>> listed = ListKernelBtf();
-  if (listed.ok()) return *listed;
-  *why = absl::StrCat(listed.status().message(), "; listing ", kSysfsBtfDir,
-                      " instead (no kernel ids)");
-  absl::StatusOr<std::vector<KernelBtfInfo>> files = ListSysfsBtf(kSysfsBtfDir);
-  if (!files.ok()) {
-    absl::StrAppend(why, ": ", files.status().message());
+  absl::StatusOr<std::vector<KernelBtfInfo>> listed = ListBtfObjects(kSysfsBtfDir, why);
+  if (!listed.ok()) {
+    *why = std::string(listed.status().message());
     return {};
   }
-  return *files;
+  if (!why->empty()) absl::StrAppend(why, "; listing ", kSysfsBtfDir, " instead (no kernel ids)");
+  return *listed;
 }
 
 std::string KernelObjectsJson(const std::vector<KernelBtfInfo>& objects) {
