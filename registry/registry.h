@@ -290,7 +290,8 @@ class Registry {
   // a writer thread, without the registry lock (mu_) held; one observer call
   // runs at a time. They may look objects up and release references.
   // REQUIRES: they do not register, load, unload or pin (writers wait for
-  // observers). Returns a handle for RemoveObserver.
+  // observers); asking for a module that is only known (ModuleKnown) is a
+  // load, and so is a Scope::kAll search. Returns a handle for RemoveObserver.
   using Observer = std::function<void(const RegistryEvent&)>;
   int AddObserver(Observer fn) ABSL_LOCKS_EXCLUDED(mu_, notify_mu_);
   void RemoveObserver(int handle) ABSL_LOCKS_EXCLUDED(mu_, notify_mu_);
