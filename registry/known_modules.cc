@@ -49,16 +49,16 @@ absl::Status Registry::EnsureParsed(absl::string_view name) {
       absl::StrCat("module ", name, ": the registry has no base BTF to split it on"));
   BtfRef base = this->base();
   if (base) btf = loader(*base);
-  if (btf.ok() && (*btf)->base() != nullptr && (*btf)->base() != base.get()) {
-    btf = absl::FailedPreconditionError(absl::StrCat(
-        "module ", name, ": its BTF is split on a base other than this registry's"));
+  if (btf.ok()) {
+    if (absl::Status fits = FitsBase(name, **btf, base.get()); !fits.ok()) btf = fits;
   }
   absl::Status status;
   {
     MutexLock l(mu_);
     auto k = known_.find(name);
     if (k == known_.end() || k->second.once != once) {
-      status = absl::NotFoundError(absl::StrCat("module ", name, " went while parsed"));
+      status = absl::NotFoundError(
+          absl::StrCat("module ", name, " went while it was being parsed"));
     } else {
       known_.erase(k);
       if (kernel_id != 0) known_by_kernel_id_.erase(kernel_id);

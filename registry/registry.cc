@@ -274,12 +274,14 @@ absl::StatusOr<BtfRef> Registry::ModuleComing(absl::string_view name,
                                               std::unique_ptr<const Btf> btf,
                                               uint32_t kernel_id) {
   BtfRef base = this->base();
-  if (btf->base() != nullptr && (!base || btf->base() != base.get())) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "module ", name, ": its BTF is split on a base other than this "
-        "registry's"));
-  }
+  if (absl::Status s = FitsBase(name, *btf, base.get()); !s.ok()) return s;
   return PublishModule(name, std::move(btf), kernel_id);
+}
+
+absl::Status Registry::FitsBase(absl::string_view name, const Btf& btf, const Btf* base) {
+  if (btf.base() == nullptr || btf.base() == base) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "module ", name, ": its BTF is split on a base other than this registry's"));
 }
 
 absl::StatusOr<BtfRef> Registry::PublishModule(absl::string_view name,

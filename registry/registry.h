@@ -341,6 +341,9 @@ class Registry {
       absl::string_view name,
       absl::FunctionRef<absl::StatusOr<std::unique_ptr<Btf>>(const Btf&)> parse)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // OK if `btf` is standalone or split on `base`; FailedPrecondition,
+  // naming the module, if it is split on another base.
+  static absl::Status FitsBase(absl::string_view name, const Btf& btf, const Btf* base);
   // Publishes a parsed module. REQUIRES: `btf` is standalone or split on
   // `base`, which the caller holds.
   absl::StatusOr<BtfRef> PublishModule(absl::string_view name,
