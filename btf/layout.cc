@@ -29,12 +29,11 @@ struct Holes {
   int64_t padding = 0, bit_padding = 0;
 };
 
-absl::StatusOr<std::vector<Geom>> Geometry(const Btf& btf, uint32_t id) {
-  absl::StatusOr<std::vector<Member>> members = btf.Members(id);
-  if (!members.ok()) return members.status();
+absl::StatusOr<std::vector<Geom>> Geometry(const Btf& btf,
+                                           const std::vector<Member>& members) {
   std::vector<Geom> out;
-  out.reserve(members->size());
-  for (const Member& m : *members) {
+  out.reserve(members.size());
+  for (const Member& m : members) {
     Geom g;
     g.bit_offset = m.bit_offset;
     g.byte_offset = m.bit_offset / 8;
@@ -127,7 +126,9 @@ uint32_t Positive(int64_t n) {
 // The padding at the end of struct `id` (0 for anything else).
 uint32_t StructPadding(const Btf& btf, uint32_t id) {
   if (btf.kind(id) != BTF_KIND_STRUCT) return 0;
-  absl::StatusOr<std::vector<Geom>> geoms = Geometry(btf, id);
+  absl::StatusOr<std::vector<Member>> members = btf.Members(id);
+  if (!members.ok()) return 0;
+  absl::StatusOr<std::vector<Geom>> geoms = Geometry(btf, *members);
   if (!geoms.ok()) return 0;
   return Positive(FindHoles(*geoms, btf.raw_size(id)).padding);
 }
@@ -152,7 +153,7 @@ absl::StatusOr<std::shared_ptr<Layout>> Build(const Btf& btf, uint32_t id,
   layout->size = btf.raw_size(id);
   absl::StatusOr<std::vector<Member>> members = btf.Members(id);
   if (!members.ok()) return members.status();
-  absl::StatusOr<std::vector<Geom>> geoms = Geometry(btf, id);
+  absl::StatusOr<std::vector<Geom>> geoms = Geometry(btf, *members);
   if (!geoms.ok()) return geoms.status();
   Holes h;
   if (!layout->is_union) h = FindHoles(*geoms, layout->size);
