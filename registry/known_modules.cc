@@ -25,10 +25,13 @@ absl::Status Registry::ModuleKnown(absl::string_view name, ModuleLoader loader,
   known_[std::string(name)] = Known{std::move(loader), kernel_id,
                                     std::make_shared<ParseOnce>()};
   if (kernel_id != 0) known_by_kernel_id_[kernel_id] = std::string(name);
+  CountUnparsedLocked();
   return absl::OkStatus();
 }
 
 absl::Status Registry::EnsureParsed(absl::string_view name) {
+  // The common case, no module known or failed: nothing to do, no lock.
+  if (unparsed_.load(std::memory_order_acquire) == 0) return absl::OkStatus();
   std::shared_ptr<ParseOnce> once;
   ModuleLoader loader;
   uint32_t kernel_id = 0;
@@ -74,6 +77,7 @@ absl::Status Registry::EnsureParsed(absl::string_view name) {
                               absl::StrCat("module ", name, ": ", btf.status().message()));
         failed_[std::string(name)] = Failed{kernel_id, KeptError(status)};
       }
+      CountUnparsedLocked();
     }
   }
   DrainEvents();

@@ -345,9 +345,13 @@ absl::Status Registry::GoingImpl(absl::string_view name, bool force) {
       if (auto k = known_.find(name); k != known_.end()) {
         known_by_kernel_id_.erase(k->second.kernel_id);
         known_.erase(k);
+        CountUnparsedLocked();
         return absl::OkStatus();
       }
-      if (failed_.erase(name) != 0) return absl::OkStatus();
+      if (failed_.erase(name) != 0) {
+        CountUnparsedLocked();
+        return absl::OkStatus();
+      }
       return absl::NotFoundError(
           absl::StrCat("module ", name, " is not loaded (already gone?)"));
     }

@@ -423,6 +423,13 @@ class Registry {
   absl::flat_hash_map<std::string, Known> known_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint32_t, std::string> known_by_kernel_id_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Failed> failed_ ABSL_GUARDED_BY(mu_);
+  // known_.size() + failed_.size(), written under mu_ after each change:
+  // with none, asking for a module need not take mu_ to learn that there
+  // is nothing to parse.
+  std::atomic<size_t> unparsed_{0};
+  void CountUnparsedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    unparsed_.store(known_.size() + failed_.size(), std::memory_order_release);
+  }
 
   // Modules' named types by (essential name, kind class).
   struct Posting {
