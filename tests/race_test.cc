@@ -24,6 +24,9 @@ TEST(RaceTest, CleanRunHasNoViolations) {
   EXPECT_EQ(report->pointer.stale_hits, 0);  // pinned: never gone
   // The slow-reader case the grace period exists for did happen.
   EXPECT_GT(report->readers_outlived_unload, 0);
+  // So did the pinned one: a pin held while an unload was tried, refused.
+  EXPECT_GT(report->pins_held_across_unload, 0);
+  EXPECT_GE(report->unload_refused, report->pins_held_across_unload);
 }
 
 TEST(RaceTest, BadOptionsAreRefused) {

@@ -34,6 +34,8 @@ struct Slot {
   int structs = 0;
   std::atomic<uint64_t> state{Pack(0, 0, kGone)};
   std::atomic<uint32_t> handle{0};  // slot << 16 | gen, of the live object
+  // ModuleGoing calls on this module that have returned (done or refused).
+  std::atomic<uint64_t> unload_attempts{0};
 };
 
 // Counters shared by the threads; copied into a RaceReport at the end.
@@ -79,7 +81,9 @@ class Harness {
       const uint64_t cur = s.state.load();
       if (PhaseOf(cur) == kLive) {
         s.state.store(Pack(IdOf(cur), gen, kGoing));
-        if (!registry_.ModuleGoing(s.name).ok()) {  // pinned: refused
+        const bool gone = registry_.ModuleGoing(s.name).ok();
+        s.unload_attempts++;
+        if (!gone) {  // pinned: refused
           s.state.store(Pack(IdOf(cur), gen, kLive));
           unload_refused_++;
           std::this_thread::yield();
@@ -163,6 +167,11 @@ class Harness {
             Violation(absl::StrCat("TryPinModule(", s.name, ") pinned a module that was not live"));
           }
           Chain(pointer, *mod, s, pointer_, /*must_succeed=*/true);
+          // Now and then hold the pin until an unload of this module has
+          // been tried: it must have been refused. Without this wait a pin
+          // that does not hold is seen only when an unload happens to fall
+          // inside the short chain above.
+          if (rng() % 8 == 0 && HoldAcrossUnloadAttempt(s)) pins_held_across_unload_++;
           if (mod->going()) Violation(absl::StrCat(s.name, " went while pinned"));
           break;
         }
@@ -236,6 +245,20 @@ class Harness {
     }
   }
 
+  // Waits until a ModuleGoing(s) that began after this call has returned
+  // (true) or 20 ms pass (false).
+  static bool HoldAcrossUnloadAttempt(const Slot& s) {
+    // An attempt in flight now may have begun before the pin: wait for the
+    // one after it.
+    const uint64_t start = s.unload_attempts.load();
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
+    while (std::chrono::steady_clock::now() < until) {
+      if (s.unload_attempts.load() >= start + 2) return true;
+      std::this_thread::yield();
+    }
+    return false;
+  }
+
   // Waits inside the caller's read section until handle `h` is no longer
   // the live object of `s` (true) or 2 ms pass (false).
   static bool LingerUntilGone(const Slot& s, BtfHandle h) {
@@ -306,6 +329,7 @@ class Harness {
     r.cycles = cycles_.load();
     r.unload_refused = unload_refused_.load();
     r.readers_outlived_unload = readers_outlived_unload_.load();
+    r.pins_held_across_unload = pins_held_across_unload_.load();
     r.pointer = pointer_.Get();
     r.id = id_.Get();
     r.handle = handle_.Get();
@@ -322,7 +346,7 @@ class Harness {
   std::mutex mu_;
   std::vector<std::string> violations_;  // guarded by mu_; the first ten
   std::atomic<int64_t> ops_{0}, cycles_{0}, unload_refused_{0};
-  std::atomic<int64_t> readers_outlived_unload_{0};
+  std::atomic<int64_t> readers_outlived_unload_{0}, pins_held_across_unload_{0};
   std::atomic<int64_t> violation_count_{0};
   AtomicVariant pointer_, id_, handle_;
 };
@@ -334,10 +358,12 @@ std::string RaceReport::Summary() const {
       "operations           %lld\n"
       "load/unload cycles   %lld (unloads refused while pinned: %lld)\n"
       "read sections that outlived their module's unload: %lld\n"
+      "pins held across an unload attempt: %lld\n"
       "%-20s %10s %12s %14s\n",
       static_cast<long long>(ops), static_cast<long long>(cycles),
       static_cast<long long>(unload_refused),
-      static_cast<long long>(readers_outlived_unload), "variant", "chains", "stale hits",
+      static_cast<long long>(readers_outlived_unload),
+      static_cast<long long>(pins_held_across_unload), "variant", "chains", "stale hits",
       "ABA detected");
   auto row = [&](const char* name, const RaceVariantStats& s) {
     absl::StrAppendFormat(&out, "%-20s %10lld %12lld %14lld\n", name,

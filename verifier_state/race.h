@@ -23,7 +23,8 @@
 // frees everything but the base. Reads of freed memory are left to ASan
 // (run it under --config=asan); to give it something to see, the handle
 // variant now and then holds its read section until the module has gone,
-// then reads the object.
+// then reads the object. Likewise the pointer variant now and then holds its
+// pin until an unload of that module has been tried, which must be refused.
 
 #ifndef BTFREG_VERIFIER_STATE_RACE_H_
 #define BTFREG_VERIFIER_STATE_RACE_H_
@@ -58,6 +59,9 @@ struct RaceReport {
   // Read sections held (by the handle variant) across their module's
   // unload, reading the object afterwards: what a grace period protects.
   int64_t readers_outlived_unload = 0;
+  // Pins (pointer variant) held until an unload of their module had been
+  // tried and had returned: each such unload must have been refused.
+  int64_t pins_held_across_unload = 0;
   RaceVariantStats pointer, id, handle;
   int64_t violation_count = 0;
   std::vector<std::string> violations;  // the first few, for the report
