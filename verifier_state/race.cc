@@ -245,31 +245,35 @@ class Harness {
     }
   }
 
+  // Yields until `done()` holds (true) or `limit` passes (false).
+  template <typename Pred>
+  static bool YieldUntil(std::chrono::milliseconds limit, Pred done) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+      if (done()) return true;
+      std::this_thread::yield();
+    }
+    return false;
+  }
+
   // Waits until a ModuleGoing(s) that began after this call has returned
   // (true) or 20 ms pass (false).
   static bool HoldAcrossUnloadAttempt(const Slot& s) {
     // An attempt in flight now may have begun before the pin: wait for the
     // one after it.
     const uint64_t start = s.unload_attempts.load();
-    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(20);
-    while (std::chrono::steady_clock::now() < until) {
-      if (s.unload_attempts.load() >= start + 2) return true;
-      std::this_thread::yield();
-    }
-    return false;
+    return YieldUntil(std::chrono::milliseconds(20),
+                      [&] { return s.unload_attempts.load() >= start + 2; });
   }
 
   // Waits inside the caller's read section until handle `h` is no longer
   // the live object of `s` (true) or 2 ms pass (false).
   static bool LingerUntilGone(const Slot& s, BtfHandle h) {
     const uint32_t mine = uint32_t{h.slot} << 16 | h.gen;
-    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2);
-    while (std::chrono::steady_clock::now() < until) {
+    return YieldUntil(std::chrono::milliseconds(2), [&] {
       const Phase p = PhaseOf(s.state.load());
-      if (s.handle.load() != mine || p == kGoing || p == kGone) return true;
-      std::this_thread::yield();
-    }
-    return false;
+      return s.handle.load() != mine || p == kGoing || p == kGone;
+    });
   }
 
   absl::StatusOr<RaceReport> Run() {
