@@ -82,6 +82,45 @@ TEST(BadInputTest, MissingFile) {
   EXPECT_THAT(s.message(), HasSubstr("/nonexistent/vmlinux"));
 }
 
+// `b` with `extra` more header bytes, the last of them `last`, as a writer
+// with a longer struct btf_header would make it.
+std::vector<uint8_t> WithLongerHeader(std::vector<uint8_t> b, uint32_t extra, uint8_t last) {
+  const uint32_t len = Header(b)->hdr_len;
+  b.insert(b.begin() + len, extra, 0);
+  b[len + extra - 1] = last;
+  Header(b)->hdr_len = len + extra;
+  return b;
+}
+
+// The kernel accepts a longer header whose extra bytes are zero, even one
+// that leaves the type section unaligned (1 extra byte): such BTF reads the
+// same as with the plain header (under --config=asan, UBSan checks that no
+// btf_type is read unaligned).
+TEST(BadInputTest, LongerHeaderWithZeroTailReadsTheSame) {
+  for (uint32_t extra : {1u, 4u, 9u}) {
+    SCOPED_TRACE(extra);
+    auto btf = Btf::LoadBytes(WithLongerHeader(ValidBtf(), extra, 0), "long.btf");
+    ASSERT_TRUE(btf.ok()) << btf.status();
+    EXPECT_EQ((*btf)->type_count(), 4u);
+    const uint32_t pair = (*btf)->FindByName("pair", BTF_KIND_STRUCT);
+    ASSERT_EQ(pair, 2u);
+    auto members = (*btf)->Members(pair);
+    ASSERT_TRUE(members.ok()) << members.status();
+    ASSERT_EQ(members->size(), 2u);
+    EXPECT_EQ((*members)[1].name, "b");
+    EXPECT_EQ((*members)[1].bit_offset, 32u);
+    EXPECT_EQ(*(*btf)->TypeName(3), "struct pair *");
+  }
+}
+
+// ... and rejects one whose extra bytes are not zero (E2BIG, "Unsupported
+// btf_header"): they would be fields this reader does not know.
+TEST(BadInputTest, LongerHeaderWithUnknownFieldsIsRejected) {
+  absl::Status s = LoadAsFile("newer.btf", WithLongerHeader(ValidBtf(), 8, 3));
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("newer.btf"), HasSubstr("header length 32: byte 31 is 0x3"),
+                                 HasSubstr("must be zero")));
+}
+
 TEST(BadInputTest, TruncatedHeader) {
   std::vector<uint8_t> b = ValidBtf();
   b.resize(10);

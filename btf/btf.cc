@@ -224,6 +224,8 @@ absl::StatusOr<std::unique_ptr<Btf>> Btf::Load(absl::Span<const uint8_t> bytes,
   }
   absl::Status s = ValidateHeader(bytes, name, base != nullptr);
   if (!s.ok()) return s;
+  const std::vector<uint8_t> trimmed = TrimHeader(bytes);
+  if (!trimmed.empty()) bytes = trimmed;
 
   LibbpfLog log;
   struct btf* raw = base ? NewSplit(bytes, base->btf_)

@@ -333,6 +333,20 @@ class TypeChecker {
 
 }  // namespace
 
+std::vector<uint8_t> TrimHeader(absl::Span<const uint8_t> raw) {
+  struct btf_header h;
+  memcpy(&h, raw.data(), sizeof(h));
+  const bool swapped = h.magic == __builtin_bswap16(kMagic);
+  const uint32_t hdr_len = swapped ? Swap32(h.hdr_len) : h.hdr_len;
+  if (hdr_len == sizeof(h)) return {};
+  std::vector<uint8_t> out(raw.size() - (hdr_len - sizeof(h)));
+  const uint32_t short_len = sizeof(h);
+  h.hdr_len = swapped ? Swap32(short_len) : short_len;
+  memcpy(out.data(), &h, sizeof(h));
+  memcpy(out.data() + sizeof(h), raw.data() + hdr_len, raw.size() - hdr_len);
+  return out;
+}
+
 absl::Status ValidateHeader(absl::Span<const uint8_t> raw,
                             absl::string_view name, bool is_split) {
   struct btf_header h;
@@ -361,6 +375,15 @@ absl::Status ValidateHeader(absl::Span<const uint8_t> raw,
     return Bad(name, absl::StrCat("header length ", h.hdr_len,
                                   " is outside [", sizeof(h), ", ",
                                   raw.size(), "]"));
+  }
+  // A longer header than this version knows: as the kernel, accept it only
+  // if the fields it does not know are zero.
+  for (uint32_t i = sizeof(h); i < h.hdr_len; ++i) {
+    if (raw[i] != 0) {
+      return Bad(name, absl::StrCat("header length ", h.hdr_len, ": byte ", i,
+                                    " is 0x", absl::Hex(raw[i]), ", but the bytes past the ",
+                                    sizeof(h), " known header bytes must be zero"));
+    }
   }
   const uint64_t data = raw.size() - h.hdr_len;
   const uint64_t type_end = uint64_t{h.type_off} + h.type_len;

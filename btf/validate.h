@@ -30,6 +30,13 @@ namespace btfreg {
 absl::Status ValidateHeader(absl::Span<const uint8_t> raw,
                             absl::string_view name, bool is_split);
 
+// A header longer than struct btf_header (the kernel accepts one whose extra
+// bytes are zero) puts the type section wherever it ends, perhaps not 4-byte
+// aligned, and libbpf reads struct btf_type in place. Returns a copy of `raw`
+// with the header cut to sizeof(struct btf_header), or an empty vector when
+// it already is that long. REQUIRES: ValidateHeader(raw) succeeded.
+std::vector<uint8_t> TrimHeader(absl::Span<const uint8_t> raw);
+
 // How deep types may nest by value. The kernel resolves with a 32-deep
 // stack; vmlinux nests far less. Walks, sizes and layouts recurse this deep
 // at most.

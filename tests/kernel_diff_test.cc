@@ -90,7 +90,19 @@ TEST_F(KernelDiffTest, CorpusAndFixtures) {
     const std::string file = line.substr(0, line.find('\t'));
     Compare(file, Read("tests/data/bad/" + file));
   }
-  Compare("mini_vmlinux.btf", Read("tests/data/mini_vmlinux.btf"));
+  const std::vector<uint8_t> src = Read("tests/data/mini_vmlinux.btf");
+  Compare("mini_vmlinux.btf", src);
+  // Longer headers whose extra bytes are zero, one leaving the types
+  // unaligned: the kernel loads them.
+  for (uint32_t extra : {1u, 8u}) {
+    std::vector<uint8_t> b = src;
+    uint32_t len;
+    memcpy(&len, &b[4], 4);
+    b.insert(b.begin() + len, extra, 0);
+    len += extra;
+    memcpy(&b[4], &len, 4);
+    Compare("mini_vmlinux.btf with " + std::to_string(extra) + " more header bytes", b);
+  }
   printf("compared %d inputs; the kernel rejected %d\n", compared_, kernel_rejects_);
   EXPECT_GT(kernel_rejects_, 10);
 }

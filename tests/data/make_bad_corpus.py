@@ -64,6 +64,10 @@ def main():
         "bad_magic.btf": (b"\x9f\xec" + src[2:], "neither raw BTF"),
         "bad_version.btf": (patch_hdr(src, version=2), "unsupported BTF version"),
         "hdr_len_past_end.btf": (patch_hdr(src, hdr_len=0xFFFF), "header length"),
+        # A longer header whose extra field is set: a format this reader
+        # does not know (the kernel: E2BIG, "Unsupported btf_header").
+        "hdr_unknown_field.btf": (patch_hdr(src[:hdr_len], hdr_len=hdr_len + 4)
+                                  + b"\0\0\0\x01" + src[hdr_len:], "must be zero"),
         "type_off_unaligned.btf": (patch_hdr(src, type_off=2), "not 4-byte aligned"),
         "str_off_past_end.btf": (patch_hdr(src, str_off=len(src)), "string section ends at"),
         "type_len_absurd.btf": (patch_hdr(src, type_len=0xFFFFFFF0), "type section ends at"),
