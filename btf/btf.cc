@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "btf/libbpf_status.h"
+#include "btf/spelling_cost.h"
 #include "btf/validate.h"
 
 namespace btfreg {
@@ -399,6 +400,13 @@ absl::StatusOr<std::string> Btf::TypeName(uint32_t id) const {
         name_, ": type ", id, " has no C spelling: it refers to itself through "
         "a function prototype, or nests declarators more than ",
         kMaxDeclaratorDepth, " deep"));
+  }
+  // Counted before btf_dump is asked: it cannot be stopped once it starts.
+  if (const uint64_t cost = SpellingCost(*this).Inline(id); cost > kMaxSpelling) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        name_, ": the C spelling of type ", id, " is longer than ", kMaxSpelling,
+        " bytes (at least ",
+        cost >= kSpellingUnbounded ? std::string("unbounded") : absl::StrCat(cost), ")"));
   }
   MutexLock lock(dump_mu_);
   LibbpfLog log;

@@ -305,6 +305,62 @@ TEST(SplitBtfTest, IdsContinueAfterTheBaseAndFindBaseTypes) {
   EXPECT_FALSE(Btf::LoadBytes(bytes, "conn_mod").ok());
 }
 
+TEST(SplitBtfTest, ANameTheBaseDefinesFindsTheBasesTypeFirst) {
+  // A module may define a type of the same name and kind as vmlinux (its
+  // own `struct task`, say). The kernel's btf_find_by_name_kind and libbpf's
+  // btf__find_by_name_kind walk ids upward from 1, so the base's id wins.
+  Built b = BuildBase();
+  auto base = Btf::LoadBytes(b.bytes, "base");
+  ASSERT_TRUE(base.ok()) << base.status();
+  struct btf* wbase = btf__new(b.bytes.data(), b.bytes.size());
+  struct btf* w = btf__new_empty_split(wbase);
+  const int own_task = btf__add_struct(w, "task", 4);
+  btf__add_field(w, "x", b.int_id, 0, 0);
+  const int own_pid = btf__add_typedef(w, "pid_t", b.long_id);
+  std::vector<uint8_t> bytes = RawOf(w);
+  const uint32_t libbpf_task = btf__find_by_name_kind(w, "task", BTF_KIND_STRUCT);
+  btf__free(w);
+  btf__free(wbase);
+  auto mod = Btf::LoadSplitBytes(bytes, "redefining_mod", **base);
+  ASSERT_TRUE(mod.ok()) << mod.status();
+  EXPECT_EQ(libbpf_task, b.task_id);
+  EXPECT_EQ((*mod)->FindByName("task", BTF_KIND_STRUCT), b.task_id);
+  EXPECT_EQ((*mod)->FindByName("pid_t", BTF_KIND_TYPEDEF), b.pid_t_id);
+  // The module's own definitions are still its own types.
+  EXPECT_THAT((*mod)->OwnTypesNamed("task", BTF_KIND_STRUCT),
+              ElementsAre(uint32_t(own_task)));
+  EXPECT_THAT((*mod)->OwnTypesNamed("pid_t", BTF_KIND_TYPEDEF),
+              ElementsAre(uint32_t(own_pid)));
+}
+
+TEST(StructWalkEndTest, OnlyAFlexibleArrayIsIndexedPastTheEnd) {
+  // struct fixed { int n; int arr[2]; };   size 12, arr a real array
+  // struct flex  { int n; int arr[]; };    size 4, arr flexible
+  struct btf* w = btf__new_empty();
+  const int i = btf__add_int(w, "int", 4, BTF_INT_SIGNED);
+  const int two = btf__add_array(w, i, i, 2);
+  const int none = btf__add_array(w, i, i, 0);
+  const int fixed = btf__add_struct(w, "fixed", 12);
+  btf__add_field(w, "n", i, 0, 0);
+  btf__add_field(w, "arr", two, 32, 0);
+  const int flex = btf__add_struct(w, "flex", 4);
+  btf__add_field(w, "n", i, 0, 0);
+  btf__add_field(w, "arr", none, 32, 0);
+  auto btf = Btf::LoadBytes(RawOf(w), "ends");
+  btf__free(w);
+  ASSERT_TRUE(btf.ok()) << btf.status();
+  auto last = (*btf)->StructWalk(fixed, 8, 4);
+  ASSERT_TRUE(last.ok()) << last.status();
+  EXPECT_THAT(PathNames(*last), ElementsAre("arr[1]"));
+  EXPECT_EQ((*btf)->StructWalk(fixed, 12, 4).status().code(),
+            absl::StatusCode::kOutOfRange);
+  EXPECT_EQ((*btf)->StructWalk(fixed, 10, 4).status().code(),
+            absl::StatusCode::kOutOfRange);
+  auto past = (*btf)->StructWalk(flex, 12, 4);
+  ASSERT_TRUE(past.ok()) << past.status();
+  EXPECT_THAT(PathNames(*past), ElementsAre("arr[2]"));
+}
+
 // The checked-in fixtures (tests/data/make_fixtures.sh).
 constexpr char kMiniVmlinux[] = "tests/data/mini_vmlinux.btf";
 constexpr char kMiniModule[] = "tests/data/mini_module.btf";

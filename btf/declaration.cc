@@ -13,36 +13,11 @@
 #include "absl/strings/str_cat.h"
 #include "btf/layout.h"
 #include "btf/spelling.h"
+#include "btf/spelling_cost.h"
 #include "btf/validate.h"
 
 namespace btfreg {
 namespace {
-
-// The most padding a struct or union may have for CDeclaration to write it
-// (vmlinux's largest struct is 236 KiB in all; the kernel accepts 4 GiB of
-// padding, which btf_dump would spell as 512 M lines).
-constexpr uint64_t kMaxDeclaredPadding = 256u << 10;
-
-// Bytes of a struct or union that btf_dump spells as padding: the gaps
-// between one member's end and the next member's start, and the tail.
-// 0 for other kinds.
-uint64_t PaddingBytes(const Btf& btf, uint32_t id) {
-  const int kind = btf.kind(id);
-  if (kind != BTF_KIND_STRUCT && kind != BTF_KIND_UNION) return 0;
-  absl::StatusOr<std::vector<Member>> members = btf.Members(id);
-  if (!members.ok()) return 0;
-  uint64_t gaps = 0, end = 0;  // in bits
-  for (const Member& m : *members) {
-    absl::StatusOr<uint32_t> size = btf.ResolvedSize(m.type_id);
-    const uint64_t bits = m.bitfield_size ? m.bitfield_size : (size.ok() ? *size : 0) * 8ull;
-    const uint64_t start = kind == BTF_KIND_UNION ? 0 : m.bit_offset;
-    if (start > end) gaps += start - end;
-    end = std::max(end, start + bits);
-  }
-  const uint64_t size_bits = uint64_t{btf.raw_size(id)} * 8;
-  if (size_bits > end) gaps += size_bits - end;
-  return gaps / 8;
-}
 
 // The longest text CDeclaration writes (the whole of vmlinux, every type,
 // is about 3 MiB). Hostile BTF can make btf_dump write far more; past this,
@@ -95,6 +70,8 @@ absl::StatusOr<std::string> CDeclaration(const Btf& btf, uint32_t id,
   // btf_dump recurses without bound on types that no C can spell: nothing
   // the declaration reaches may be one.
   std::vector<bool> seen(btf.type_count(), false);
+  SpellingCost cost(btf);
+  uint64_t total = 0;
   for (std::vector<uint32_t> stack = {id}; !stack.empty();) {
     const uint32_t t = stack.back();
     stack.pop_back();
@@ -105,11 +82,20 @@ absl::StatusOr<std::string> CDeclaration(const Btf& btf, uint32_t id,
           btf.name(), ": type ", id, " reaches type ", t,
           ", which no C declaration can spell (a prototype that takes itself)"));
     }
-    if (const uint64_t pad = PaddingBytes(btf, t); pad > kMaxDeclaredPadding) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          btf.name(), ": type ", id, " reaches type ", t, " with ", pad,
-          " bytes of padding; btf_dump writes a line per 8 of them, so "
-          "declarations stop at ", kMaxDeclaredPadding >> 10, " KiB"));
+    // Each named type is declared once; anonymous ones are spelled where
+    // they are used, and counted there.
+    const int k = btf.kind(t);
+    if (!btf.type_name(t).empty() &&
+        (k == BTF_KIND_STRUCT || k == BTF_KIND_UNION || k == BTF_KIND_ENUM ||
+         k == BTF_KIND_ENUM64 || k == BTF_KIND_TYPEDEF || k == BTF_KIND_FWD)) {
+      total = std::min(total + cost.Declaration(t), kSpellingUnbounded);
+      if (total > kMaxDeclaration) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            btf.name(), ": the C declaration of type ", id, " would run past ",
+            kMaxDeclaration >> 20, " MiB (reaching type ", t,
+            "); btf_dump spells every 8 bytes of padding as a line and every "
+            "anonymous type wherever it is used"));
+      }
     }
     const struct btf_type* type = btf.type(t);
     for (uint32_t e = 0; e < DeclarationEdgeCount(type, /*named_end=*/false); ++e) {

@@ -178,9 +178,12 @@ class TypeChecker {
   absl::Status CheckRef(uint32_t id, uint32_t to, bool void_ok,
                         const char* what = "", int index = -1) {
     if (to < count_ && (void_ok || to != 0)) return absl::OkStatus();
+    if (to == 0) {
+      return Bad(name_, absl::StrCat("type ", id, Part(what, index),
+                                     " refers to void, which it may not"));
+    }
     return Bad(name_, absl::StrCat("type ", id, Part(what, index),
                                    " refers to type ", to,
-                                   to == 0 ? " (void)" : "",
                                    ", but the types end at ", count_ - 1));
   }
 

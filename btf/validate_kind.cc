@@ -314,8 +314,12 @@ class KindChecker {
       case BTF_KIND_RESTRICT:
       case BTF_KIND_TYPEDEF:
       case BTF_KIND_TYPE_TAG: {
+        // Only what the kernel calls "resolve source only" (a VAR, a
+        // DATASEC, a DECL_TAG) is refused here: a pointer, qualifier or
+        // typedef of a FUNC loads (6.18: btf_ptr_resolve and
+        // btf_modifier_resolve), though no compiler emits one.
         const struct btf_type* to = T(t->type);
-        if (to != nullptr && !IsValueKind(btf_kind(to)) && !btf_is_func_proto(to)) {
+        if (to != nullptr && (btf_is_var(to) || btf_is_datasec(to) || btf_is_decl_tag(to))) {
           return Bad(name_, id, "invalid type_id");
         }
         return absl::OkStatus();

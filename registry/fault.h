@@ -6,9 +6,15 @@
 //   kSkipGracePeriod  free at the last put, without waiting for readers
 //   kPrematurePut     GetById hands out a reference it did not take
 //   kMissingPin       TryPinModule does not pin, so ModuleGoing proceeds
+// and one hook opens a window for a test to act in:
+//   g_get_by_id_window  called by GetById inside its read section, after it
+//                       found the object and before it takes a reference
+//                       (the window refcount_inc_not_zero exists for)
 
 #ifndef BTFREG_REGISTRY_FAULT_H_
 #define BTFREG_REGISTRY_FAULT_H_
+
+#include <cstdint>
 
 namespace btfreg {
 namespace fault {
@@ -19,8 +25,13 @@ enum Fault { kNone = 0, kSkipGracePeriod, kPrematurePut, kMissingPin };
 extern Fault g_active;
 inline bool Active(Fault f) { return g_active == f; }
 inline void Set(Fault f) { g_active = f; }
+extern void (*g_get_by_id_window)(uint32_t id);
+inline void GetByIdWindow(uint32_t id) {
+  if (g_get_by_id_window != nullptr) g_get_by_id_window(id);
+}
 #else
 constexpr bool Active(Fault) { return false; }
+inline void GetByIdWindow(uint32_t) {}
 #endif
 
 }  // namespace fault

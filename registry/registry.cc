@@ -11,6 +11,7 @@ namespace btfreg {
 
 #ifdef BTFREG_FAULT_INJECTION
 fault::Fault fault::g_active = fault::kNone;
+void (*fault::g_get_by_id_window)(uint32_t id) = nullptr;
 #endif
 
 namespace internal {
@@ -191,6 +192,7 @@ BtfRef Registry::GetById(uint32_t id) const {
   {
     rcu::ReadSection rs;
     auto* obj = const_cast<internal::BtfObject*>(Lookup(id));
+    if (obj != nullptr) fault::GetByIdWindow(id);
     if (fault::Active(fault::kPrematurePut)) {
       found = obj;  // a reference handed out that was never taken
     } else if (obj != nullptr && IncrementIfNotZero(obj->refcnt)) {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -110,8 +111,28 @@ TEST(LayoutTest, KernelBpfRegStateForComparison) {
   ASSERT_TRUE(layout.ok()) << layout.status();
   printf("this kernel's struct bpf_reg_state (the seed's is %zu bytes):\n%s",
          sizeof(RegState), LayoutText(**btf, *layout).c_str());
-  EXPECT_GT(layout->size, 0u);
+  // What the seed decided, and every kernel since keeps (5.11 to 6.18 at
+  // least): `off` moved into the hole after `type`; the union at 8 holds the
+  // btf pointer with btf_id right after it; the struct is no larger than the
+  // seed's 120 bytes (112 on 6.18, after later members moved).
   EXPECT_EQ(MemberOffset(*layout, "type"), 0);
+  EXPECT_EQ(MemberOffset(*layout, "off"), 4);
+  EXPECT_EQ(MemberOffset(*layout, "btf"), 8);
+  EXPECT_EQ(MemberOffset(*layout, "btf_id"), 16);
+  EXPECT_LE(layout->size, sizeof(RegState));
+  EXPECT_EQ(layout->size % 8, 0u);
+  // The btf member is a pointer to struct btf, as our RegState's is.
+  const LayoutMember* btf_member = nullptr;
+  std::function<void(const Layout&)> find = [&](const Layout& l) {
+    for (const LayoutMember& m : l.members) {
+      if (m.name == "btf" && btf_member == nullptr) btf_member = &m;
+      if (m.nested != nullptr && m.name.empty()) find(*m.nested);
+    }
+  };
+  find(*layout);
+  ASSERT_NE(btf_member, nullptr);
+  EXPECT_EQ(btf_member->size, sizeof(void*));
+  EXPECT_EQ(*(*btf)->TypeName(btf_member->type_id), "struct btf *");
 }
 
 // One verifier trace, as strings, so variants can be compared whole.
@@ -227,6 +248,61 @@ TEST_F(OpsTest, RegSafeAndStatesEqualUseTheBtfIdentity) {
     EXPECT_FALSE(StatesEqual(r, s1, s2));
     s2.cur().regs[6] = b;
     EXPECT_TRUE(StatesEqual(r, s1, s2));
+  });
+}
+
+TEST_F(OpsTest, RegSafeComparesThePointersOffset) {
+  // A pointer 8 bytes into a task_struct is not the pointer at its start:
+  // what was proven safe at one offset says nothing of another.
+  BtfRef base = registry_.base();
+  ForEachVariant([&](const auto& r) {
+    using Reg = typename std::decay_t<decltype(r)>::Reg;
+    const uint32_t task = base->FindByName("task_struct", BTF_KIND_STRUCT);
+    Reg at0{}, at8{}, also8{};
+    MarkBtfId(r, at0, base, task);
+    MarkBtfId(r, at8, base, task);
+    MarkBtfId(r, also8, base, task);
+    at8.off = 8;
+    also8.off = 8;
+    EXPECT_FALSE(RegSafe(r, at0, at8));
+    EXPECT_FALSE(RegSafe(r, at8, at0));
+    EXPECT_TRUE(RegSafe(r, at8, also8));
+  });
+}
+
+TEST_F(OpsTest, StatesEqualComparesSpilledPointers) {
+  // Registers equal, the stack differs: slot 2 holds a spilled task_struct
+  // pointer in one state and an mm_struct pointer in the other.
+  BtfRef base = registry_.base();
+  ForEachVariant([&](const auto& r) {
+    using Reg = typename std::decay_t<decltype(r)>::Reg;
+    Reg task{}, mm{};
+    MarkBtfId(r, task, base, base->FindByName("task_struct", BTF_KIND_STRUCT));
+    MarkBtfId(r, mm, base, base->FindByName("mm_struct", BTF_KIND_STRUCT));
+    auto spill = [](VerifierState<Reg>& s, const Reg& reg) {
+      s.cur().stack.resize(4);
+      s.cur().stack[2].spilled_ptr = reg;
+      for (uint8_t& t : s.cur().stack[2].slot_type) t = STACK_SPILL;
+    };
+    VerifierState<Reg> old_state, same, other;
+    old_state.PushFrame(-1, 0);
+    same.PushFrame(-1, 0);
+    other.PushFrame(-1, 0);
+    spill(old_state, task);
+    spill(same, task);
+    spill(other, mm);
+    EXPECT_TRUE(StatesEqual(r, old_state, same));
+    EXPECT_FALSE(StatesEqual(r, old_state, other));
+    // The same type at another offset is another pointer, in a slot too.
+    same.cur().stack[2].spilled_ptr.off = 16;
+    EXPECT_FALSE(StatesEqual(r, old_state, same));
+    // A slot the old state never used does not matter; a slot it used as
+    // a spill that the current state has as plain data does.
+    same.cur().stack[2].spilled_ptr.off = 0;
+    for (uint8_t& t : same.cur().stack[1].slot_type) t = STACK_MISC;
+    EXPECT_TRUE(StatesEqual(r, old_state, same));
+    for (uint8_t& t : same.cur().stack[2].slot_type) t = STACK_MISC;
+    EXPECT_FALSE(StatesEqual(r, old_state, same));
   });
 }
 

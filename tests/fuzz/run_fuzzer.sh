@@ -11,8 +11,7 @@ mkdir -p "$out/corpus" "$out/crashes"
 
 absl=$(pkg-config --libs absl_flat_hash_set absl_hash absl_status absl_statusor \
   absl_str_format absl_strings absl_synchronization)
-srcs=(btf/btf.cc btf/declaration.cc btf/layout.cc btf/layout_text.cc btf/libbpf_status.cc btf/name_index.cc btf/struct_walk.cc
-      btf/validate.cc btf/validate_kind.cc tests/fuzz/btf_fuzzer.cc)
+srcs=($(ls btf/*.cc | grep -v '_test\.cc$') tests/fuzz/btf_fuzzer.cc)
 if [ ! -x "$out/btf_fuzzer" ] || [ -n "$(find "${srcs[@]}" btf/*.h -newer "$out/btf_fuzzer")" ]; then
   echo "building $out/btf_fuzzer" >&2
   clang++ -std=c++17 -O1 -g -fsanitize=fuzzer,address,undefined \

@@ -1,0 +1,47 @@
+// btf/spelling_cost.h: what libbpf's btf_dump would write, counted before it
+// writes it.
+//
+// Internal to btf/ (btf.cc, declaration.cc). btf_dump cannot be stopped once
+// it starts: it spells an anonymous struct whole wherever it is used, and a
+// gap between members as one `long: 64;` line per 8 bytes, in int
+// arithmetic. A 64 KiB hostile input can so ask it for gigabytes, or (through
+// anonymous types that use each other twice, level upon level) for an
+// exponential amount. TypeName and CDeclaration first count a lower bound of
+// what it would write, in time linear in the types reached, and refuse
+// before calling it when that is past their cap.
+
+#ifndef BTFREG_BTF_SPELLING_COST_H_
+#define BTFREG_BTF_SPELLING_COST_H_
+
+#include <cstdint>
+
+#include "absl/container/flat_hash_map.h"
+#include "btf/btf.h"
+
+namespace btfreg {
+
+// Saturates here: "more than any cap", and also what a type costs that
+// btf_dump cannot spell correctly (offsets past 2^31 bits, which its int
+// arithmetic wraps).
+inline constexpr uint64_t kSpellingUnbounded = uint64_t{1} << 48;
+
+class SpellingCost {
+ public:
+  explicit SpellingCost(const Btf& btf) : btf_(btf) {}
+  // Bytes, at least, of `id` spelled where it is used (TypeName): a named
+  // struct, union, enum or typedef by its name, anything anonymous whole.
+  uint64_t Inline(uint32_t id);
+  // Bytes, at least, of `id`'s own declaration in a `format c` dump: a
+  // struct's or union's body, an enum's values, a typedef's target.
+  uint64_t Declaration(uint32_t id);
+
+ private:
+  uint64_t Body(uint32_t id, const struct btf_type* t);
+
+  const Btf& btf_;
+  absl::flat_hash_map<uint32_t, uint64_t> inline_;  // memo; kInProgress marks
+};
+
+}  // namespace btfreg
+
+#endif  // BTFREG_BTF_SPELLING_COST_H_
