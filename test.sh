@@ -46,15 +46,16 @@ run_consumer() {
 run "all tests" test //...
 # The concurrent code and the untrusted-input paths under the sanitizers.
 sanitized=(//btf:all //registry:all //verifier_state:all //tests:registry_stress_test
-           //tests:race_test //tests:race_fault_test
-           //tests:kernel_mirror_test)
+           //tests:race_test //tests:race_fault_test //tests:get_by_id_window_test
+           //tests:kernel_mirror_test //tests/fuzz:corpus_replay_test)
 run "ASan + UBSan + leaks" test --config=asan "${sanitized[@]}"
 run "TSan" test --config=tsan "${sanitized[@]}"
 # The race harness as users run it, for a bounded time, under both.
 run_command "btfreg race (ASan)" bazel run --config=asan //tools:btfreg -- race --duration 5
 run_command "btfreg race (TSan)" bazel run --config=tsan //tools:btfreg -- race --duration 5
-# Hostile input: the libFuzzer target for a bounded minute.
-run_command "fuzz btf (60 s)" bash tests/fuzz/run_fuzzer.sh 60
+# Hostile input: the libFuzzer target replays its corpus, then runs a fixed
+# number of executions from a fixed seed (the same every time).
+run_command "fuzz btf (corpus, then -seed=1)" bash tests/fuzz/run_fuzzer.sh --ci
 # The library as a user links it: a separate workspace (examples/consumer).
 run_consumer
 

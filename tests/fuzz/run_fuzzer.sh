@@ -1,11 +1,32 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer target (clang, -fsanitize=fuzzer,address,undefined)
-# and runs it for a bounded time on a seed corpus made from the fixtures and
-# the malformed corpus. Crashes are written to out/fuzz/ and fail the run.
-#   tests/fuzz/run_fuzzer.sh [SECONDS]     (default 60)
+# and runs it on the checked-in corpus (tests/fuzz/corpus/: every input that
+# ever found something) plus seeds made from the fixtures and the malformed
+# corpus.
+#
+#   tests/fuzz/run_fuzzer.sh --ci        what CI runs: the corpus replayed,
+#                                        then RUNS (default 150000) executions
+#                                        from the fixed seed 1, in a fresh
+#                                        working corpus: the same every time
+#   tests/fuzz/run_fuzzer.sh [SECONDS]   a long run with a random seed
+#                                        (default 600); new inputs are kept in
+#                                        out/fuzz/corpus, findings in
+#                                        out/fuzz/crashes (copy each into
+#                                        tests/fuzz/corpus/ with its fix)
+#
+# Every query in the target is bounded at 1 s (BTFREG_FUZZ_SLOW_MS); the
+# libFuzzer timeout (25 s) is far above it, so a slow query is reported by
+# the target, naming itself, and not as a load-dependent timeout.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-seconds=${1:-60}
+mode=long
+seconds=600
+if [ "${1:-}" = "--ci" ]; then
+  mode=ci
+elif [ -n "${1:-}" ]; then
+  seconds=$1
+fi
+runs=${RUNS:-150000}
 out=out/fuzz
 mkdir -p "$out/corpus" "$out/crashes"
 
@@ -21,11 +42,27 @@ fi
 
 # Seeds: each file once as standalone BTF (first byte 0) and the module once
 # as split BTF on the fixture base (first byte 1).
+seeds=$(mktemp -d)
+trap 'rm -rf "$seeds"' EXIT
 for f in tests/data/*.btf tests/data/*.o tests/data/bad/*.btf; do
-  { printf '\x00'; cat "$f"; } > "$out/corpus/seed-$(basename "$f")"
+  { printf '\x00'; cat "$f"; } > "$seeds/seed-$(basename "$f")"
 done
-{ printf '\x01'; cat tests/data/mini_module.btf; } > "$out/corpus/seed-split-module"
+{ printf '\x01'; cat tests/data/mini_module.btf; } > "$seeds/seed-split-module"
+cp tests/fuzz/corpus/* "$seeds/"
 
-ASAN_OPTIONS=detect_leaks=1 "$out/btf_fuzzer" "$out/corpus" \
-  -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-  -artifact_prefix="$out/crashes/" -print_final_stats=1 2>&1 | tail -25
+common=(-timeout=25 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1)
+export ASAN_OPTIONS=detect_leaks=1
+if [ $mode = ci ]; then
+  echo "replaying $(ls "$seeds" | wc -l) corpus and seed inputs" >&2
+  "$out/btf_fuzzer" "${common[@]}" -artifact_prefix="$out/crashes/" "$seeds"/* 2>&1 | tail -3
+  work=$(mktemp -d)
+  trap 'rm -rf "$seeds" "$work"' EXIT
+  echo "fuzzing: $runs executions from -seed=1" >&2
+  setarch "$(uname -m)" -R "$out/btf_fuzzer" "$work" "$seeds" "${common[@]}" -seed=1 -runs="$runs" -reload=0 \
+    -artifact_prefix="$out/crashes/" 2>&1 | tail -12
+else
+  seed=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+  echo "fuzzing for $seconds s from -seed=$seed (replay: add -seed=$seed)" >&2
+  "$out/btf_fuzzer" "$out/corpus" "$seeds" "${common[@]}" -seed="$seed" \
+    -max_total_time="$seconds" -artifact_prefix="$out/crashes/" 2>&1 | tail -25
+fi
