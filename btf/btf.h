@@ -196,8 +196,13 @@ class Btf {
                                         uint32_t size) const;
   // Every resolution of the access: in a union each member covering the
   // offset is a candidate (the kernel picks the first). Empty when none fits.
+  // At most kMaxWalkCandidates, found within kMaxWalkVisits union members
+  // tried: BTF (not C) may nest unions that use one type twice at each
+  // level, and their candidates double with each.
   std::vector<WalkResult> StructWalkAll(uint32_t struct_id, uint32_t offset,
                                         uint32_t size) const;
+  static constexpr size_t kMaxWalkCandidates = 256;
+  static constexpr uint32_t kMaxWalkVisits = 1024;
 
   // The C spelling of a type as `bpftool btf dump ... format c` writes it in
   // a declaration: "struct task_struct *", "const char[16]",
@@ -229,8 +234,9 @@ class Btf {
   bool ordered_struct(uint32_t id) const;
 
   // Resolves one candidate (or all, when `all` is set); see struct_walk.cc.
+  struct WalkAll;
   absl::Status Walk(uint32_t struct_id, uint32_t offset, uint32_t size,
-                    WalkResult& partial, std::vector<WalkResult>* all) const;
+                    WalkResult& partial, WalkAll* all) const;
 
   const std::string name_;
   struct btf* const btf_;  // owned

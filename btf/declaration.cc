@@ -24,6 +24,11 @@ namespace {
 // output is dropped (cheaply) and the declaration fails.
 constexpr size_t kMaxDeclaration = 8u << 20;
 
+// The most padding lines (`long: 64;`) a declaration may hold: 256 KiB of
+// gaps. vmlinux's largest struct is 236 KiB in all, and its gaps are a few
+// bytes each; a hostile struct may have gigabytes of them.
+constexpr uint64_t kMaxPaddingLines = 32768;
+
 // btf_dump's output.
 struct DumpSink {
   std::string text;
@@ -89,6 +94,12 @@ absl::StatusOr<std::string> CDeclaration(const Btf& btf, uint32_t id,
         (k == BTF_KIND_STRUCT || k == BTF_KIND_UNION || k == BTF_KIND_ENUM ||
          k == BTF_KIND_ENUM64 || k == BTF_KIND_TYPEDEF || k == BTF_KIND_FWD)) {
       total = std::min(total + cost.Declaration(t), kSpellingUnbounded);
+      if (cost.padding_lines() > kMaxPaddingLines) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            btf.name(), ": the C declaration of type ", id, " would hold more "
+            "than ", kMaxPaddingLines, " lines of padding (reaching type ", t,
+            "); btf_dump writes a line per 8 bytes of a gap"));
+      }
       if (total > kMaxDeclaration) {
         return absl::InvalidArgumentError(absl::StrCat(
             btf.name(), ": the C declaration of type ", id, " would run past ",

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "btf/validate.h"
@@ -139,8 +140,74 @@ bool Anonymous(const Btf& btf, uint32_t id) {
          btf.type_name(id).empty();
 }
 
-absl::StatusOr<std::shared_ptr<Layout>> Build(const Btf& btf, uint32_t id,
+// The anonymous struct or union a member of type `declared` (modifiers
+// skipped) expands to, as pahole shows it: itself, the element of an array
+// of them (`dims` gets "[N]"), or one that a pointer points to (`dims` gets
+// " *" and `*through_pointer` is set: its offsets count from 0). Otherwise
+// whatever type that is, which the caller does not expand.
+uint32_t Expanded(const Btf& btf, uint32_t declared, std::string* dims,
+                  bool* through_pointer) {
+  uint32_t element = declared;
+  if (btf.kind(element) == BTF_KIND_PTR) {  // a pointer to one: from 0
+    element = btf.SkipModifiers(btf.type(element)->type);
+    if (Anonymous(btf, element)) {
+      *dims = " *";
+      *through_pointer = true;
+    }
+  }
+  while (btf.kind(element) == BTF_KIND_ARRAY) {
+    const struct btf_array* a = btf_array(btf.type(element));
+    absl::StrAppend(dims, "[", a->nelems, "]");
+    element = btf.SkipModifiers(a->type);
+  }
+  return element;
+}
+
+// The most members one layout expands to, nested levels included. pahole
+// expands every anonymous struct or union where it is used; in BTF (not in
+// C) one anonymous type may be used twice, level upon level, and the
+// expansion doubles with each. vmlinux's largest expands to a few hundred.
+constexpr uint32_t kMaxLayoutMembers = 1 << 16;
+
+// How many members the layout of `id` expands to, nested levels included,
+// counted without building it (memoized: linear in the types reached).
+// Saturates past kMaxLayoutMembers.
+uint64_t ExpandedMembers(const Btf& btf, uint32_t id, int depth,
+                         absl::flat_hash_map<uint32_t, uint64_t>& memo) {
+  if (auto it = memo.find(id); it != memo.end()) return it->second;
+  uint64_t n = 0;
+  absl::StatusOr<std::vector<Member>> members = btf.Members(id);
+  if (members.ok()) {
+    for (const Member& m : *members) {
+      ++n;
+      std::string dims;
+      bool through_pointer = false;
+      const uint32_t e = Expanded(btf, btf.SkipModifiers(m.type_id), &dims, &through_pointer);
+      // Nesting past kMaxNesting fails in Build; stop counting there.
+      if (Anonymous(btf, e) && depth < kMaxNesting) n += ExpandedMembers(btf, e, depth + 1, memo);
+      if (n > kMaxLayoutMembers) break;
+    }
+  }
+  n = std::min<uint64_t>(n, kMaxLayoutMembers + 1);
+  memo[id] = n;
+  return n;
+}
+
+// What one StructLayout call carries down its levels.
+struct BuildContext {
+  const Btf& btf;
+  uint32_t members_left = kMaxLayoutMembers;
+  absl::flat_hash_map<uint32_t, uint32_t> padding;  // StructPadding, memoized
+  uint32_t Padding(uint32_t id) {
+    auto [it, fresh] = padding.try_emplace(id, 0);
+    if (fresh) it->second = StructPadding(btf, id);
+    return it->second;
+  }
+};
+
+absl::StatusOr<std::shared_ptr<Layout>> Build(BuildContext& ctx, uint32_t id,
                                               uint32_t base, int depth) {
+  const Btf& btf = ctx.btf;
   if (depth > kMaxNesting) {
     return absl::InvalidArgumentError(
         absl::StrCat(btf.name(), ": type ", id, " nests too deeply"));
@@ -166,6 +233,12 @@ absl::StatusOr<std::shared_ptr<Layout>> Build(const Btf& btf, uint32_t id,
   l.bit_padding = Positive(h.bit_padding);
   l.sum_holes = l.pre_hole;
   l.sum_bit_holes = l.pre_bit_hole;
+  if (members->size() > ctx.members_left) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        btf.name(), ": the layout of type ", id, " expands to more than ", kMaxLayoutMembers,
+        " members (an anonymous type used more than once at each level)"));
+  }
+  ctx.members_left -= static_cast<uint32_t>(members->size());
   for (size_t i = 0; i < members->size(); ++i) {
     const Member& m = (*members)[i];
     const Geom& g = (*geoms)[i];
@@ -180,7 +253,7 @@ absl::StatusOr<std::shared_ptr<Layout>> Build(const Btf& btf, uint32_t id,
     lm.bit_hole = Positive(g.bit_hole);
     const uint32_t declared = btf.SkipModifiers(m.type_id);
     // As declared: a const or typedef'd struct does not count (pahole).
-    lm.type_padding = StructPadding(btf, m.type_id);
+    lm.type_padding = ctx.Padding(m.type_id);
     if (lm.type_padding != 0) {
       ++l.paddings;
       l.sum_paddings += lm.type_padding;
@@ -189,23 +262,12 @@ absl::StatusOr<std::shared_ptr<Layout>> Build(const Btf& btf, uint32_t id,
       if (btf.kind(q) == BTF_KIND_CONST) lm.qualifiers += "const ";
       if (btf.kind(q) == BTF_KIND_VOLATILE) lm.qualifiers += "volatile ";
     }
-    uint32_t element = declared;
-    uint32_t nested_base = lm.offset;
-    if (btf.kind(element) == BTF_KIND_PTR) {  // a pointer to one: from 0
-      element = btf.SkipModifiers(btf.type(element)->type);
-      if (Anonymous(btf, element)) {
-        lm.dims = " *";
-        nested_base = 0;
-      }
-    }
-    while (btf.kind(element) == BTF_KIND_ARRAY) {
-      const struct btf_array* a = btf_array(btf.type(element));
-      absl::StrAppend(&lm.dims, "[", a->nelems, "]");
-      element = btf.SkipModifiers(a->type);
-    }
+    bool through_pointer = false;
+    const uint32_t element = Expanded(btf, declared, &lm.dims, &through_pointer);
+    const uint32_t nested_base = through_pointer ? 0 : lm.offset;
     if (Anonymous(btf, element)) {
       absl::StatusOr<std::shared_ptr<Layout>> nested =
-          Build(btf, element, nested_base, depth + 1);
+          Build(ctx, element, nested_base, depth + 1);
       if (!nested.ok()) return nested.status();
       lm.nested = std::move(*nested);
     }
@@ -231,7 +293,15 @@ absl::StatusOr<Layout> StructLayout(const Btf& btf, uint32_t id) {
     return absl::InvalidArgumentError(absl::StrCat(
         btf.name(), ": type ", id, " is not a struct or union"));
   }
-  absl::StatusOr<std::shared_ptr<Layout>> layout = Build(btf, id, 0, 0);
+  absl::flat_hash_map<uint32_t, uint64_t> memo;
+  if (ExpandedMembers(btf, id, 0, memo) > kMaxLayoutMembers) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        btf.name(), ": the layout of type ", id, " expands to more than ",
+        kMaxLayoutMembers, " members (an anonymous type used more than once at "
+        "each level)"));
+  }
+  BuildContext ctx{btf};
+  absl::StatusOr<std::shared_ptr<Layout>> layout = Build(ctx, id, 0, 0);
   if (!layout.ok()) return layout.status();
   return **layout;
 }

@@ -80,7 +80,9 @@ struct Layout {
 };
 
 // The layout of struct or union `id`. InvalidArgument if it is neither;
-// an error for types whose sizes cannot be resolved.
+// an error for types whose sizes cannot be resolved; ResourceExhausted,
+// before building anything, for a layout that would expand to more than
+// 65,536 members (hostile BTF: an anonymous type used twice at each level).
 absl::StatusOr<Layout> StructLayout(const Btf& btf, uint32_t id);
 
 // pahole's text for `layout` (type spellings from Btf::TypeName).
@@ -94,9 +96,11 @@ std::string LayoutJson(const Btf& btf, const Layout& layout);
 // whole-file dump renames types whose names collide ("dma_chan___2", in
 // file order); a single declaration keeps the names BTF gives. InvalidArgument for void,
 // an id out of range, or an anonymous type (which has no declaration of its
-// own), for one that reaches a type no C can spell, or a struct with more
-// than 256 KiB of padding (btf_dump writes a line per 8 bytes of it), and
-// an error for text past 8 MiB (hostile BTF).
+// own), or for one that reaches a type no C can spell; InvalidArgument,
+// before any of it is written, for a declaration that would run past 8 MiB
+// or hold more than 32,768 lines of padding (hostile BTF: btf_dump writes a
+// line per 8 bytes of a gap, and every anonymous type in full wherever it is
+// used).
 absl::StatusOr<std::string> CDeclaration(const Btf& btf, uint32_t id,
                                          bool dependencies);
 

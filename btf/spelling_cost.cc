@@ -126,6 +126,7 @@ uint64_t SpellingCost::Body(uint32_t id, const struct btf_type* t) {
   }
   // A union's members all start at 0, and btf_dump pads no union's tail.
   if (!is_union && uint64_t{t->size} * 8 > end) gaps += PadLines(uint64_t{t->size} * 8 - end);
+  padding_lines_ = std::min(padding_lines_ + gaps, kSpellingUnbounded);
   return Add(cost, gaps * kPadLineBytes);
 }
 

@@ -34,12 +34,16 @@ class SpellingCost {
   // Bytes, at least, of `id`'s own declaration in a `format c` dump: a
   // struct's or union's body, an enum's values, a typedef's target.
   uint64_t Declaration(uint32_t id);
+  // Lines of padding counted so far, over every struct this object has
+  // costed (each once, however often it is used).
+  uint64_t padding_lines() const { return padding_lines_; }
 
  private:
   uint64_t Body(uint32_t id, const struct btf_type* t);
 
   const Btf& btf_;
   absl::flat_hash_map<uint32_t, uint64_t> inline_;  // memo; kInProgress marks
+  uint64_t padding_lines_ = 0;
 };
 
 }  // namespace btfreg

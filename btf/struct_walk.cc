@@ -22,6 +22,16 @@ enum class Verdict {
 
 }  // namespace
 
+// StructWalkAll's candidates, and how many more union members it may try.
+struct Btf::WalkAll {
+  std::vector<WalkResult> results;
+  uint32_t visits_left = kMaxWalkVisits;
+  bool Full() const { return results.size() >= kMaxWalkCandidates || visits_left == 0; }
+  void Add(const WalkResult& r) {
+    if (results.size() < kMaxWalkCandidates) results.push_back(r);
+  }
+};
+
 absl::StatusOr<WalkResult> Btf::StructWalk(uint32_t struct_id, uint32_t offset,
                                            uint32_t size) const {
   WalkResult result;
@@ -32,10 +42,10 @@ absl::StatusOr<WalkResult> Btf::StructWalk(uint32_t struct_id, uint32_t offset,
 
 std::vector<WalkResult> Btf::StructWalkAll(uint32_t struct_id, uint32_t offset,
                                            uint32_t size) const {
-  std::vector<WalkResult> all;
+  WalkAll all;
   WalkResult partial;
   Walk(struct_id, offset, size, partial, &all).IgnoreError();
-  return all;
+  return std::move(all.results);
 }
 
 // Resolves the access inside `sid`, whose start lies `r.member_offset` bytes
@@ -43,7 +53,7 @@ std::vector<WalkResult> Btf::StructWalkAll(uint32_t struct_id, uint32_t offset,
 // offset is explored and each success appended; otherwise the first
 // covering member decides and `r` is the answer.
 absl::Status Btf::Walk(uint32_t sid, uint32_t off, uint32_t size,
-                       WalkResult& r, std::vector<WalkResult>* all) const {
+                       WalkResult& r, WalkAll* all) const {
   for (int depth = 0; depth < kMaxNesting; ++depth) {
     const struct btf_type* t = type(sid);
     if (t == nullptr) {
@@ -88,7 +98,7 @@ absl::Status Btf::Walk(uint32_t sid, uint32_t off, uint32_t size,
       if (btf_is_int(et)) {
         r.kind = WalkKind::kScalar;
         r.type_id = elem;
-        if (all != nullptr) all->push_back(r);
+        if (all != nullptr) all->Add(r);
         return absl::OkStatus();
       }
       off = (off - moff) % esize;
@@ -200,14 +210,15 @@ absl::Status Btf::Walk(uint32_t sid, uint32_t off, uint32_t size,
     if (all != nullptr && btf_is_union(t)) {
       // Every member covering the offset is a candidate.
       bool any = false;
-      for (uint32_t i = 0; i < vlen; ++i) {
+      for (uint32_t i = 0; i < vlen && !all->Full(); ++i) {
+        --all->visits_left;
         WalkResult cur = r;
         Verdict v = visit(i, cur);
         if (v == Verdict::kStop) break;
         if (v != Verdict::kDecided || !status.ok()) continue;
         any = true;
         // A nested walk has appended its own results already.
-        if (!nested) all->push_back(cur);
+        if (!nested) all->Add(cur);
       }
       return any ? absl::OkStatus()
                  : absl::InvalidArgumentError(absl::StrCat(
@@ -218,7 +229,7 @@ absl::Status Btf::Walk(uint32_t sid, uint32_t off, uint32_t size,
       Verdict v = visit(i, r);
       if (v == Verdict::kStop) break;
       if (v == Verdict::kMiss) continue;
-      if (status.ok() && all != nullptr && !nested) all->push_back(r);
+      if (status.ok() && all != nullptr && !nested) all->Add(r);
       return status;
     }
     return absl::InvalidArgumentError(absl::StrCat(
