@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -332,13 +333,69 @@ absl::StatusOr<uint32_t> Btf::ResolvedSize(uint32_t id) const {
   return static_cast<uint32_t>(size);
 }
 
+// libbpf's btf__align_of, remembering each struct's answer: libbpf's own
+// recurses into every member afresh, which costs 2^levels on structs that
+// use one type twice at each level. 0 for a kind that has no alignment.
+int Btf::AlignOf(uint32_t id, absl::flat_hash_map<uint32_t, int>& memo) const {
+  const struct btf_type* t = type(id);
+  if (t == nullptr) return 0;
+  // As libbpf's btf_ptr_sz: the host's pointer size where the BTF does not
+  // tell (btf__pointer_size answers 0 then).
+  int ptr_size = static_cast<int>(btf__pointer_size(btf_));
+  if (ptr_size == 0) ptr_size = sizeof(void*);
+  switch (btf_kind(t)) {
+    case BTF_KIND_INT:
+    case BTF_KIND_ENUM:
+    case BTF_KIND_ENUM64:
+    case BTF_KIND_FLOAT:
+      return std::min<int64_t>(ptr_size, t->size);
+    case BTF_KIND_PTR:
+      return ptr_size;
+    case BTF_KIND_TYPEDEF:
+    case BTF_KIND_VOLATILE:
+    case BTF_KIND_CONST:
+    case BTF_KIND_RESTRICT:
+    case BTF_KIND_TYPE_TAG:
+      return AlignOf(t->type, memo);
+    case BTF_KIND_ARRAY:
+      return AlignOf(btf_array(t)->type, memo);
+    case BTF_KIND_STRUCT:
+    case BTF_KIND_UNION: {
+      if (auto it = memo.find(id); it != memo.end()) return it->second;
+      int max_align = 1;
+      int result = 0;
+      const struct btf_member* m = btf_members(t);
+      for (uint32_t i = 0; i < btf_vlen(t); ++i) {
+        const int align = AlignOf(m[i].type, memo);
+        if (align <= 0) {
+          result = align;
+          break;
+        }
+        max_align = std::max(max_align, align);
+        // A member off its type's alignment: the struct must be packed.
+        if (btf_member_bitfield_size(t, i) == 0 &&
+            m[i].offset % (8 * static_cast<uint32_t>(align)) != 0) {
+          result = 1;
+          break;
+        }
+      }
+      if (result == 0) result = t->size % max_align != 0 ? 1 : max_align;
+      memo[id] = result;
+      return result;
+    }
+    default:
+      return 0;
+  }
+}
+
 absl::StatusOr<uint32_t> Btf::Alignment(uint32_t id) const {
   if (!valid_id(id)) {
     return absl::NotFoundError(absl::StrCat(name_, ": type id ", id,
                                             " out of range (", type_count_,
                                             " types)"));
   }
-  int align = btf__align_of(btf_, id);
+  absl::flat_hash_map<uint32_t, int> memo;
+  const int align = AlignOf(id, memo);
   if (align <= 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         name_, ": type ", id, " (", KindName(kind(id)), ") has no alignment"));
@@ -369,6 +426,8 @@ namespace {
 // spell to hundreds of MB. Past this much, output is dropped (cheaply) and
 // TypeName fails.
 constexpr size_t kMaxSpelling = 64 << 10;
+// The most btf__align_of calls one spelling may cost (SpellingCost::AlignWork).
+constexpr uint64_t kMaxSpellingAlignWork = uint64_t{1} << 18;
 
 void DumpPrintf(void* ctx, const char* fmt, va_list args) {
   auto* out = static_cast<std::string*>(ctx);
@@ -402,11 +461,17 @@ absl::StatusOr<std::string> Btf::TypeName(uint32_t id) const {
         kMaxDeclaratorDepth, " deep"));
   }
   // Counted before btf_dump is asked: it cannot be stopped once it starts.
-  if (const uint64_t cost = SpellingCost(*this).Inline(id); cost > kMaxSpelling) {
+  SpellingCost spelling(*this);
+  if (const uint64_t cost = spelling.Inline(id); cost > kMaxSpelling) {
     return absl::ResourceExhaustedError(absl::StrCat(
         name_, ": the C spelling of type ", id, " is longer than ", kMaxSpelling,
         " bytes (at least ",
         cost >= kSpellingUnbounded ? std::string("unbounded") : absl::StrCat(cost), ")"));
+  }
+  if (spelling.align_work() > kMaxSpellingAlignWork) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        name_, ": spelling type ", id, " would make libbpf compute alignments "
+        "through more than ", kMaxSpellingAlignWork, " nested members"));
   }
   MutexLock lock(dump_mu_);
   LibbpfLog log;

@@ -44,6 +44,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -233,6 +234,8 @@ class Btf {
   // validation); StructWalk then skips members without sizing them.
   bool ordered_struct(uint32_t id) const;
 
+  // Alignment's body (btf.cc).
+  int AlignOf(uint32_t id, absl::flat_hash_map<uint32_t, int>& memo) const;
   // Resolves one candidate (or all, when `all` is set); see struct_walk.cc.
   struct WalkAll;
   absl::Status Walk(uint32_t struct_id, uint32_t offset, uint32_t size,

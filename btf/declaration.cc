@@ -29,6 +29,10 @@ constexpr size_t kMaxDeclaration = 8u << 20;
 // bytes each; a hostile struct may have gigabytes of them.
 constexpr uint64_t kMaxPaddingLines = 32768;
 
+// The most btf__align_of calls a declaration may cost libbpf (see
+// SpellingCost::AlignWork): about 10 ms.
+constexpr uint64_t kMaxAlignWork = uint64_t{1} << 20;
+
 // btf_dump's output.
 struct DumpSink {
   std::string text;
@@ -99,6 +103,12 @@ absl::StatusOr<std::string> CDeclaration(const Btf& btf, uint32_t id,
             btf.name(), ": the C declaration of type ", id, " would hold more "
             "than ", kMaxPaddingLines, " lines of padding (reaching type ", t,
             "); btf_dump writes a line per 8 bytes of a gap"));
+      }
+      if (cost.align_work() > kMaxAlignWork) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            btf.name(), ": type ", id, " reaches type ", t, ", whose alignment "
+            "libbpf would compute through more than ", kMaxAlignWork,
+            " nested members (a type used more than once at each level)"));
       }
       if (total > kMaxDeclaration) {
         return absl::InvalidArgumentError(absl::StrCat(

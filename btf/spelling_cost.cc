@@ -82,6 +82,22 @@ uint64_t SpellingCost::Inline(uint32_t id) {
   return cost;
 }
 
+uint64_t SpellingCost::AlignWork(uint32_t id) {
+  const struct btf_type* t = btf_.type(id);
+  if (t == nullptr) return 1;
+  if (btf_is_mod(t) || btf_is_typedef(t)) return Add(1, AlignWork(t->type));
+  if (btf_is_array(t)) return Add(1, AlignWork(btf_array(t)->type));
+  if (!btf_is_composite(t)) return 1;
+  // Validated BTF has no loop through struct members by value, so the
+  // recursion ends; its depth is bounded by the validator's nesting cap.
+  if (auto it = align_.find(id); it != align_.end()) return it->second;
+  uint64_t work = 1;
+  const struct btf_member* m = btf_members(t);
+  for (uint32_t i = 0; i < btf_vlen(t); ++i) work = Add(work, AlignWork(m[i].type));
+  align_[id] = work;
+  return work;
+}
+
 uint64_t SpellingCost::Declaration(uint32_t id) {
   const struct btf_type* t = btf_.type(id);
   if (t == nullptr) return 0;
@@ -93,7 +109,6 @@ uint64_t SpellingCost::Declaration(uint32_t id) {
 }
 
 uint64_t SpellingCost::Body(uint32_t id, const struct btf_type* t) {
-  (void)id;
   const uint32_t vlen = btf_vlen(t);
   if (btf_is_any_enum(t)) {
     uint64_t cost = 0;
@@ -104,6 +119,7 @@ uint64_t SpellingCost::Body(uint32_t id, const struct btf_type* t) {
     }
     return cost;
   }
+  align_work_ = Add(align_work_, AlignWork(id));
   // btf_dump counts bits in int: past 2^31 of them it cannot say where a
   // member lies, and its padding loop runs on wrapped numbers.
   if (uint64_t{t->size} * 8 > INT_MAX) return kSpellingUnbounded;

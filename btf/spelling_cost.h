@@ -34,6 +34,13 @@ class SpellingCost {
   // Bytes, at least, of `id`'s own declaration in a `format c` dump: a
   // struct's or union's body, an enum's values, a typedef's target.
   uint64_t Declaration(uint32_t id);
+  // Calls libbpf's btf__align_of makes for `id`: it recurses into every
+  // member without remembering, so nested structs that use one type twice
+  // per level cost it 2^levels calls. btf_dump asks it of every struct it
+  // writes and of each member's type.
+  uint64_t AlignWork(uint32_t id);
+  // AlignWork summed over every struct and union this object has costed.
+  uint64_t align_work() const { return align_work_; }
   // Lines of padding counted so far, over every struct this object has
   // costed (each once, however often it is used).
   uint64_t padding_lines() const { return padding_lines_; }
@@ -43,7 +50,9 @@ class SpellingCost {
 
   const Btf& btf_;
   absl::flat_hash_map<uint32_t, uint64_t> inline_;  // memo; kInProgress marks
+  absl::flat_hash_map<uint32_t, uint64_t> align_;  // memo of AlignWork
   uint64_t padding_lines_ = 0;
+  uint64_t align_work_ = 0;
 };
 
 }  // namespace btfreg

@@ -157,6 +157,27 @@ size_t CheckEveryMemberIsFound(const Btf& btf) {
   return checked;
 }
 
+TEST_F(VmlinuxTest, AlignmentAgreesWithLibbpfForEveryType) {
+  // Btf::Alignment is libbpf's btf__align_of with each struct's answer
+  // remembered: the same number for every type (0 where libbpf has none).
+  const struct btf* raw = vmlinux_->libbpf_btf();
+  size_t checked = 0;
+  for (uint32_t id = 1; id < vmlinux_->type_count(); ++id) {
+    const int kind = vmlinux_->kind(id);
+    if (kind == BTF_KIND_FUNC || kind == BTF_KIND_FUNC_PROTO || kind == BTF_KIND_VAR ||
+        kind == BTF_KIND_DATASEC || kind == BTF_KIND_DECL_TAG || kind == BTF_KIND_FWD) {
+      EXPECT_FALSE(vmlinux_->Alignment(id).ok()) << id;
+      continue;
+    }
+    const int expected = btf__align_of(raw, id);
+    absl::StatusOr<uint32_t> ours = vmlinux_->Alignment(id);
+    ASSERT_EQ(ours.ok() ? static_cast<int>(*ours) : 0, expected) << "type " << id;
+    ++checked;
+  }
+  EXPECT_GT(checked, 30000u);
+  printf("checked %zu alignments against btf__align_of\n", checked);
+}
+
 TEST(StructWalkSkipTest, FixtureMembersAreFoundAtTheirOffsets) {
   auto btf = Btf::LoadFile("tests/data/mini_vmlinux.btf");
   ASSERT_TRUE(btf.ok());
