@@ -4,7 +4,7 @@
 //   absl::StatusOr<btfreg::Layout> l = btfreg::StructLayout(btf, id);
 //   l->size, l->holes, l->sum_holes, l->padding;   // the numbers, as data
 //   std::string text = btfreg::LayoutText(btf, *l); // pahole's text
-//   std::string json = btfreg::LayoutJson(*l);
+//   std::string json = btfreg::LayoutJson(btf, *l);
 //
 // The numbers follow pahole 1.24 on BTF (checked against it on vmlinux by
 // tests/layout_pahole_test): a member's offset is in bytes from the start

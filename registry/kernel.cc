@@ -262,6 +262,8 @@ absl::StatusOr<KernelSync> KernelMirror::Sync() {
     if (!ref.ok()) return ref.status();
     base = std::move(*ref);
     ++sync.added;
+  } else {
+    ++sync.unchanged;  // the base, mirrored before (or registered by hand)
   }
 
   // Retire what went (or changed: a reload is a retire and an add).
@@ -301,7 +303,7 @@ absl::StatusOr<KernelSync> KernelMirror::Sync() {
     absl::Status st = btf.status();
     if (btf.ok()) {
       absl::StatusOr<BtfRef> ref =
-          registry_.ModuleComing(name, std::move(*btf), s->info.id);
+          registry_.ModuleComingParsed(name, std::move(*btf), s->info.id);
       st = ref.ok() ? registry_.ModuleLive(name) : ref.status();
     }
     if (absl::IsNotFound(st) && sync.source == KernelSync::Source::kSyscall) {

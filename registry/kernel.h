@@ -88,7 +88,7 @@ struct KernelSync {
   int added = 0;                // registered (the base included)
   int known = 0;                // registered lazily, not parsed yet
   int retired = 0;              // gone from the kernel, retired
-  int unchanged = 0;            // already mirrored
+  int unchanged = 0;            // already mirrored (the base included)
   std::vector<std::string> failed;  // "name: error" for each new failure
 };
 

@@ -53,6 +53,14 @@ void Put(BtfObject* obj) {
 
 namespace {
 
+// What a module call answers when it names the base.
+absl::Status BaseIsNoModule(absl::string_view name) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      name, " is the base, not a module: it is there as long as the registry "
+      "is (as vmlinux's BTF is as long as the kernel runs), so it cannot be "
+      "asked for, pinned or unloaded as a module; use base() or GetByName"));
+}
+
 bool IncrementIfNotZero(std::atomic<int32_t>& count) {
   int32_t n = count.load(std::memory_order_relaxed);
   while (n != 0) {
@@ -272,8 +280,8 @@ absl::StatusOr<BtfRef> Registry::ComeWith(
   return PublishModule(name, std::move(*btf), /*kernel_id=*/0);
 }
 
-absl::StatusOr<BtfRef> Registry::ModuleComing(absl::string_view name,
-                                              std::unique_ptr<const Btf> btf,
+absl::StatusOr<BtfRef> Registry::ModuleComingParsed(absl::string_view name,
+                                                    std::unique_ptr<const Btf> btf,
                                               uint32_t kernel_id) {
   BtfRef base = this->base();
   if (absl::Status s = FitsBase(name, *btf, base.get()); !s.ok()) return s;
@@ -312,7 +320,8 @@ absl::Status Registry::ModuleLive(absl::string_view name) {
   {
     MutexLock l(mu_);
     auto it = by_name_.find(name);
-    if (it == by_name_.end() || !it->second.obj->is_module) {
+    if (it != by_name_.end() && !it->second.obj->is_module) return BaseIsNoModule(name);
+    if (it == by_name_.end()) {
       return absl::NotFoundError(
           absl::StrCat("module ", name, " is not coming (never registered?)"));
     }
@@ -342,7 +351,8 @@ absl::Status Registry::GoingImpl(absl::string_view name, bool force) {
   {
     MutexLock l(mu_);
     auto it = by_name_.find(name);
-    if (it == by_name_.end() || !it->second.obj->is_module) {
+    if (it != by_name_.end() && !it->second.obj->is_module) return BaseIsNoModule(name);
+    if (it == by_name_.end()) {
       // Known but never parsed, or failed: forgotten, nothing to unpublish.
       if (auto k = known_.find(name); k != known_.end()) {
         known_by_kernel_id_.erase(k->second.kernel_id);
@@ -389,7 +399,8 @@ absl::Status Registry::GoingImpl(absl::string_view name, bool force) {
 absl::StatusOr<internal::BtfObject*> Registry::LiveModuleLocked(
     absl::string_view name) const {
   auto it = by_name_.find(name);
-  if (it == by_name_.end() || !it->second.obj->is_module) {
+  if (it != by_name_.end() && !it->second.obj->is_module) return BaseIsNoModule(name);
+  if (it == by_name_.end()) {
     return absl::NotFoundError(absl::StrCat("module ", name, " is not loaded"));
   }
   if (it->second.state != ModuleState::kLive) {
@@ -418,6 +429,17 @@ absl::StatusOr<ModulePin> Registry::TryPinModule(absl::string_view name) {
     (*obj)->pins.fetch_add(1, std::memory_order_acq_rel);
   }
   return ModulePin(BtfRef::Take(*obj));
+}
+
+absl::StatusOr<ModuleState> Registry::StateOf(absl::string_view name) const {
+  MutexLock l(mu_);
+  if (auto it = by_name_.find(name); it != by_name_.end()) {
+    if (!it->second.obj->is_module) return BaseIsNoModule(name);
+    return it->second.state;
+  }
+  if (known_.contains(name)) return ModuleState::kKnown;
+  if (failed_.contains(name)) return ModuleState::kFailed;
+  return absl::NotFoundError(absl::StrCat("no module ", name));
 }
 
 BtfRef Registry::GetByName(absl::string_view name) const {

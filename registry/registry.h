@@ -7,10 +7,10 @@
 //
 //   btfreg::Registry registry;
 //   registry.RegisterBase(btfreg::kVmlinuxPath).IgnoreError();
-//   registry.ModuleComing("nf_tables", "/sys/kernel/btf/nf_tables");
-//   registry.ModuleLive("nf_tables");
+//   registry.ModuleComingFromFile("nf_tables", "/sys/kernel/btf/nf_tables").IgnoreError();
+//   registry.ModuleLive("nf_tables").IgnoreError();
 //   btfreg::BtfRef mod = *registry.TryGetModule("nf_tables");
-//   registry.ModuleGoing("nf_tables");  // unpublished now; `mod` still valid
+//   registry.ModuleGoing("nf_tables").IgnoreError();  // unpublished; `mod` still valid
 //
 // Internally synchronized: every method may be called from any thread.
 // Writers (RegisterBase, ModuleComing/Live/Going, pins) serialize on a
@@ -60,8 +60,14 @@
 
 namespace btfreg {
 
-// The kernel's module states, as its notifier sees them.
-enum class ModuleState { kComing, kLive };
+// A module's state (Registry::StateOf): the kernel's, as its notifier sees
+// them, and the two of a module known but not parsed (ModuleKnown).
+enum class ModuleState {
+  kComing,  // published; its init has not finished (ModuleComing)
+  kLive,    // published and usable (ModuleLive)
+  kKnown,   // exists, not parsed yet: parsed when first asked for
+  kFailed,  // exists, its BTF did not parse (FailedModules has the error)
+};
 
 // A module pin: while it lives, ModuleGoing on the module is refused (the
 // kernel's try_module_get / module_put held through a program's btf_mod_pair,
@@ -172,9 +178,11 @@ class Registry {
   // The same with BTF the caller parsed: split on this registry's base, or
   // standalone (BTF that a program loaded into the kernel). `kernel_id` as
   // for RegisterBase. FailedPrecondition if `btf` is split on another base.
-  absl::StatusOr<BtfRef> ModuleComing(absl::string_view name,
-                                      std::unique_ptr<const Btf> btf,
-                                      uint32_t kernel_id = 0)
+  // (A name of its own: `ModuleComing(name, {})` would otherwise be
+  // ambiguous between bytes and a parsed object.)
+  absl::StatusOr<BtfRef> ModuleComingParsed(absl::string_view name,
+                                            std::unique_ptr<const Btf> btf,
+                                            uint32_t kernel_id = 0)
       ABSL_LOCKS_EXCLUDED(mu_);
   // kComing -> kLive. NotFound if unknown, FailedPrecondition if live.
   absl::Status ModuleLive(absl::string_view name) ABSL_LOCKS_EXCLUDED(mu_);
@@ -212,6 +220,10 @@ class Registry {
       ABSL_LOCKS_EXCLUDED(mu_);
   // Pins a LIVE module (see ModulePin); same errors as TryGetModule.
   absl::StatusOr<ModulePin> TryPinModule(absl::string_view name)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // The state of module `name`. NotFound if there is no such module
+  // (going ends it); FailedPrecondition for the base, which is no module.
+  absl::StatusOr<ModuleState> StateOf(absl::string_view name) const
       ABSL_LOCKS_EXCLUDED(mu_);
   // Any published object by name ("vmlinux" is the base), in any state. A
   // module that is only known is not parsed: nothing is found.

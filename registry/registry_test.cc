@@ -85,7 +85,7 @@ TEST_F(RegistryTest, ComingTwiceLiveBeforeComingLiveTwice) {
   EXPECT_EQ(registry_.ModuleLive("never").code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(registry_.ModuleLive("dup").ok());
   EXPECT_EQ(registry_.ModuleLive("dup").code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(registry_.ModuleLive("vmlinux").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(registry_.ModuleLive("vmlinux").code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(RegistryTest, BadModuleBtfIsRefusedAndNamedAndChangesNothing) {
@@ -131,7 +131,7 @@ TEST_F(RegistryTest, ModuleGoingUnpublishesAtOnceButReferencesStayValid) {
   rcu::Barrier();
   EXPECT_EQ(registry_.Stats().awaiting_grace, 0);
   EXPECT_EQ(registry_.ModuleGoing("going").code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(registry_.ModuleGoing("vmlinux").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(registry_.ModuleGoing("vmlinux").code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(RegistryTest, TryGetModuleOnlyWhileLive) {
@@ -144,7 +144,48 @@ TEST_F(RegistryTest, TryGetModuleOnlyWhileLive) {
   EXPECT_EQ(live->name(), "m");
   ASSERT_TRUE(registry_.ModuleGoing("m").ok());
   EXPECT_EQ(registry_.TryGetModule("m").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(registry_.TryGetModule("vmlinux").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(RegistryTest, TheBaseIsNoModuleAndModuleCallsSaySo) {
+  // vmlinux is found by name, and every module call that names it says
+  // that it is the base rather than "not loaded".
+  EXPECT_TRUE(registry_.GetByName("vmlinux"));
+  for (absl::Status s : {registry_.TryGetModule("vmlinux").status(),
+                         registry_.TryPinModule("vmlinux").status(),
+                         registry_.ModuleGoing("vmlinux"), registry_.ModuleGone("vmlinux"),
+                         registry_.ModuleLive("vmlinux"), registry_.StateOf("vmlinux").status()}) {
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+    EXPECT_THAT(s.message(), HasSubstr("vmlinux is the base, not a module")) << s;
+  }
+  EXPECT_TRUE(registry_.base());  // still there
+}
+
+TEST_F(RegistryTest, StateOfFollowsAModuleThroughItsLife) {
+  EXPECT_EQ(registry_.StateOf("m").status().code(), absl::StatusCode::kNotFound);
+  Load("m", /*live=*/false);
+  EXPECT_EQ(*registry_.StateOf("m"), ModuleState::kComing);
+  ASSERT_TRUE(registry_.ModuleLive("m").ok());
+  EXPECT_EQ(*registry_.StateOf("m"), ModuleState::kLive);
+  ASSERT_TRUE(registry_.ModuleGoing("m").ok());
+  EXPECT_EQ(registry_.StateOf("m").status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(registry_.ModuleKnown("lazy", [](const Btf& base) -> absl::StatusOr<std::unique_ptr<const Btf>> {
+    return Btf::LoadSplitBytes(ModuleBytes("lazy"), "lazy", base);
+  }).ok());
+  EXPECT_EQ(*registry_.StateOf("lazy"), ModuleState::kKnown);
+  ASSERT_TRUE(registry_.TryGetModule("lazy").ok());
+  EXPECT_EQ(*registry_.StateOf("lazy"), ModuleState::kLive);
+  ASSERT_TRUE(registry_.ModuleKnown("broken", [](const Btf&) -> absl::StatusOr<std::unique_ptr<const Btf>> {
+    return absl::InvalidArgumentError("broken: no BTF");
+  }).ok());
+  EXPECT_FALSE(registry_.TryGetModule("broken").ok());
+  EXPECT_EQ(*registry_.StateOf("broken"), ModuleState::kFailed);
+}
+
+TEST_F(RegistryTest, ModuleComingWithEmptyBracesIsBytes) {
+  // Not ambiguous: the parsed-object overload has a name of its own.
+  auto empty = registry_.ModuleComing("empty", {});
+  EXPECT_EQ(empty.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(empty.status().message(), HasSubstr("module empty"));
 }
 
 TEST_F(RegistryTest, IdsAreCyclicNeverZeroAndNotReused) {
@@ -264,7 +305,7 @@ TEST_F(RegistryTest, ParsedModulesWithKernelIds) {
   BtfRef base = registry_.base();
   auto split = Btf::LoadSplitBytes(ModuleBytes("kmod"), "kmod", *base);
   ASSERT_TRUE(split.ok()) << split.status();
-  auto kmod = registry_.ModuleComing("kmod", std::move(*split), 42);
+  auto kmod = registry_.ModuleComingParsed("kmod", std::move(*split), 42);
   ASSERT_TRUE(kmod.ok()) << kmod.status();
   EXPECT_EQ(kmod->kernel_id(), 42u);
   EXPECT_EQ(registry_.GetByKernelId(42), *kmod);
@@ -274,18 +315,18 @@ TEST_F(RegistryTest, ParsedModulesWithKernelIds) {
   // Standalone BTF (what a program loads into the kernel) is a module too.
   auto standalone = Btf::LoadFile(kBasePath);
   ASSERT_TRUE(standalone.ok());
-  auto prog = registry_.ModuleComing("btf#43", std::move(*standalone), 43);
+  auto prog = registry_.ModuleComingParsed("btf#43", std::move(*standalone), 43);
   ASSERT_TRUE(prog.ok()) << prog.status();
   EXPECT_EQ(registry_.GetByKernelId(43), *prog);
 
   // A kernel id is registered once; BTF split on another base is refused.
   auto dup = Btf::LoadFile(kBasePath);
-  EXPECT_EQ(registry_.ModuleComing("other", std::move(*dup), 42).status().code(),
+  EXPECT_EQ(registry_.ModuleComingParsed("other", std::move(*dup), 42).status().code(),
             absl::StatusCode::kAlreadyExists);
   auto other_base = Btf::LoadFile(kBasePath);
   auto foreign = Btf::LoadSplitBytes(ModuleBytes("f"), "f", **other_base);
   ASSERT_TRUE(foreign.ok());
-  EXPECT_EQ(registry_.ModuleComing("f", std::move(*foreign)).status().code(),
+  EXPECT_EQ(registry_.ModuleComingParsed("f", std::move(*foreign)).status().code(),
             absl::StatusCode::kFailedPrecondition);
 
   ASSERT_TRUE(registry_.ModuleGoing("kmod").ok());

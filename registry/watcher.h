@@ -3,7 +3,7 @@
 //   btfreg::KernelMirror mirror(registry);
 //   btfreg::KernelWatcher watcher(mirror);
 //   absl::Status s = watcher.Start();  // the first Sync, then a thread
-//   ...                                // modules come and go by themselves
+//   // ... modules come and go, and the registry follows by itself ...
 //   watcher.Stop();                    // or let the destructor do it
 //
 // The thread calls KernelMirror::Sync whenever something may have changed:

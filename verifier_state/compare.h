@@ -4,7 +4,7 @@
 //
 //   CompareOptions o;                      // modules {10}, threads {1, 2}, ...
 //   RegisterCompareBenchmarks(o);
-//   benchmark::RunSpecifiedBenchmarks(&reporter);
+//   benchmark::RunSpecifiedBenchmarks(reporter);
 //   // runs are named "{resolve,verifier}/<variant>/modules:N/churn:C/threads:T"
 //
 // Two families: "resolve/..." times the bare step "register -> BTF object ->

@@ -8,7 +8,7 @@
 //
 //   VerifierState<RegState> st;
 //   st.PushFrame(/*callsite=*/-1, /*subprogno=*/0);
-//   st.cur().regs[1] = ...;
+//   st.cur().regs[1].type = SCALAR_VALUE;
 //   size_t cost = st.bytes();
 
 #ifndef BTFREG_VERIFIER_STATE_FUNC_STATE_H_

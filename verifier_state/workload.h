@@ -8,7 +8,10 @@
 // (task_struct -> mm -> ...), ending in a scalar load; every few chains the
 // current state is saved and compared with StatesEqual, as pruning does.
 //
-//   auto w = Workload::Create({.base_path = kVmlinuxPath, .modules = 10});
+//   WorkloadOptions o;
+//   o.base_path = std::string(kVmlinuxPath);
+//   o.modules = 10;
+//   absl::StatusOr<std::unique_ptr<Workload>> w = Workload::Create(o);
 //   Program<PointerResolver> prog(**w, PointerResolver());
 //   RunStats s = prog.Run(/*chains=*/1000);     // s.ops, s.lookups, ...
 //
