@@ -448,6 +448,46 @@ void DumpPrintf(void* ctx, const char* fmt, va_list args) {
 }
 }  // namespace
 
+// btf_dump gives the second type of a name it meets "name___2", as a
+// whole-file dump must to stay valid C. TypeName's one btf_dump lives as long
+// as the object, so that numbering would depend on which types were spelled
+// before, by any thread: the suffixes it adds are taken off again. A name
+// that BTF itself spells with "___N" (a CO-RE flavor) is kept.
+std::string Btf::WithoutDumpRenames(const std::string& text) const {
+  if (text.find("___") == std::string::npos) return text;
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    const bool starts = (isalpha(static_cast<unsigned char>(text[i])) || text[i] == '_') &&
+                        (i == 0 || !(isalnum(static_cast<unsigned char>(text[i - 1])) ||
+                                     text[i - 1] == '_'));
+    if (!starts) {
+      out += text[i++];
+      continue;
+    }
+    size_t end = i;
+    while (end < text.size() &&
+           (isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_')) {
+      ++end;
+    }
+    absl::string_view word(text.data() + i, end - i);
+    const size_t mark = word.rfind("___");
+    bool renamed = false;
+    if (mark != absl::string_view::npos && mark > 0 && mark + 3 < word.size() &&
+        std::all_of(word.begin() + mark + 3, word.end(),
+                    [](char c) { return c >= '0' && c <= '9'; })) {
+      renamed = true;
+      for (int kind : {int{BTF_KIND_STRUCT}, int{BTF_KIND_UNION}, int{BTF_KIND_ENUM}, int{BTF_KIND_ENUM64},
+                       int{BTF_KIND_TYPEDEF}, int{BTF_KIND_FWD}}) {
+        if (FindByName(word, kind) != 0) renamed = false;
+      }
+    }
+    absl::StrAppend(&out, renamed ? word.substr(0, mark) : word);
+    i = end;
+  }
+  return out;
+}
+
 absl::StatusOr<std::string> Btf::TypeName(uint32_t id) const {
   if (!valid_id(id)) {
     return absl::NotFoundError(absl::StrCat(name_, ": type id ", id,
@@ -493,7 +533,7 @@ absl::StatusOr<std::string> Btf::TypeName(uint32_t id) const {
         name_, ": the C spelling of type ", id, " is longer than ",
         kMaxSpelling, " bytes"));
   }
-  return dump_out_;
+  return WithoutDumpRenames(dump_out_);
 }
 
 bool Btf::Unspellable(uint32_t id) const {

@@ -234,6 +234,8 @@ class Btf {
   // validation); StructWalk then skips members without sizing them.
   bool ordered_struct(uint32_t id) const;
 
+  // TypeName's text without the "___N" renames btf_dump adds (btf.cc).
+  std::string WithoutDumpRenames(const std::string& text) const;
   // Alignment's body (btf.cc).
   int AlignOf(uint32_t id, absl::flat_hash_map<uint32_t, int>& memo) const;
   // Resolves one candidate (or all, when `all` is set); see struct_walk.cc.

@@ -4,6 +4,13 @@
 
 #include "btf/layout.h"
 
+#include <fstream>
+#include <iterator>
+#include <map>
+
+#include "tests/pahole_text.h"
+#include "tests/tool_output.h"
+
 #include <bpf/btf.h>
 
 #include <string>
@@ -217,6 +224,39 @@ TEST_F(LayoutFixture, CDeclarationRefusesWhatHasNone) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(CDeclaration(*btf_, 2, false).status().code(),  // int
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST(LayoutShapesTest, EveryFixtureStructIsPaholesText) {
+  // tests/data/layout_shapes.c holds the shapes whose text is easy to get
+  // wrong (anonymous enums, pointers to const at any depth, const pointers,
+  // deep nesting, pointers to and arrays of anonymous structs, a leading bit
+  // hole); make_fixtures.sh stored pahole's text for each. Every line must
+  // be pahole's, or differ only as tests/pahole_text.h documents.
+  auto btf = Btf::LoadFile("tests/data/layout_shapes.btf");
+  ASSERT_TRUE(btf.ok()) << btf.status();
+  std::ifstream in("tests/data/layout_shapes.pahole");
+  const std::string pahole((std::istreambuf_iterator<char>(in)), {});
+  std::map<Difference, int> differences;
+  int compared = 0;
+  for (const TopLevelBlock& b : TopLevelBlocks(pahole, {"struct", "union"})) {
+    const uint32_t id = (*btf)->FindByName(b.name, b.keyword == "struct" ? BTF_KIND_STRUCT
+                                                                         : BTF_KIND_UNION);
+    ASSERT_NE(id, 0u) << b.name;
+    absl::StatusOr<Layout> l = StructLayout(**btf, id);
+    ASSERT_TRUE(l.ok()) << l.status();
+    std::string other;
+    EXPECT_TRUE(SameTextButDocumented(b.text, LayoutText(**btf, *l), differences, &other))
+        << b.keyword << " " << b.name << ":\n" << other << "\nbtfreg says:\n"
+        << LayoutText(**btf, *l);
+    ++compared;
+  }
+  EXPECT_EQ(compared, 7);
+  // Each documented difference but the two that need vmlinux (inferred
+  // alignment, a signed enum) shows up here.
+  EXPECT_GT(differences[kConstArray], 0);
+  EXPECT_GT(differences[kConstPointer], 0);
+  EXPECT_GT(differences[kArrayPointer], 0);
+  EXPECT_GT(differences[kConstAnonName], 0);
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 // The renderers of btf/layout.h: pahole's text and JSON.
 
+#include <bpf/btf.h>
+
+#include <algorithm>
 #include <string>
 
 #include "absl/strings/ascii.h"
@@ -28,8 +31,9 @@ std::string Plural(uint32_t n, const char* unit) {
 
 // "type name" as pahole lays it out: the type left-justified in its column,
 // then the name; arrays and function pointers wrap around the name.
-// pahole writes a pointer to const with two spaces, "const struct cred  *",
-// in a member's type and in a prototype's parameters alike.
+// pahole writes a pointer to const with two spaces before its first star,
+// "const struct cred  *", "const char  * const *", in a member's type and in
+// a prototype's parameters alike.
 std::string ConstPointers(const std::string& type) {
   std::string out;
   size_t start = 0;  // of the current declarator segment
@@ -37,16 +41,41 @@ std::string ConstPointers(const std::string& type) {
     if (i < type.size() && type[i] != '(' && type[i] != ')' && type[i] != ',') continue;
     absl::string_view seg(type.data() + start, i - start);
     absl::string_view trimmed = absl::StripLeadingAsciiWhitespace(seg);
-    if (absl::StartsWith(trimmed, "const ") && absl::EndsWith(seg, " *") &&
-        !absl::EndsWith(seg, "* *")) {
-      absl::StrAppend(&out, seg.substr(0, seg.size() - 1), " *");
+    const size_t star = seg.find(" *");
+    if (absl::StartsWith(trimmed, "const ") && star != absl::string_view::npos) {
+      absl::StrAppend(&out, seg.substr(0, star), " ", seg.substr(star));
     } else {
       absl::StrAppend(&out, seg);
+    }
+    // A parameter qualified at its top ("const gfp_t", "int * restrict")
+    // pahole ends with a space: "(const gfp_t )".
+    const bool param = i < type.size() && (type[i] == ',' || type[i] == ')') &&
+                       start > 0 && (type[start - 1] == '(' || type[start - 1] == ',');
+    if (param && !trimmed.empty() && trimmed[0] != '*') {
+      const bool top_qualified =
+          absl::EndsWith(trimmed, " restrict") || absl::EndsWith(trimmed, " volatile") ||
+          ((absl::StartsWith(trimmed, "const ") || absl::StartsWith(trimmed, "volatile ")) &&
+           star == absl::string_view::npos);
+      if (top_qualified) out += " ";
     }
     if (i < type.size()) out += type[i];
     start = i + 1;
   }
   return out;
+}
+
+// pahole pads a struct, union or enum type as its keyword, a space, and the
+// tag name in the rest of the column: the same as padding the whole, but for
+// deep levels, where the column is narrower than the keyword and C's printf
+// takes the negative width as a positive one ("struct uio_meta      meta").
+std::string PadType(const std::string& type, int type_spacing) {
+  for (absl::string_view tag : {"struct ", "union ", "enum "}) {
+    if (!absl::StartsWith(type, tag) || type.find(' ', tag.size()) != std::string::npos) continue;
+    const int width = type_spacing - static_cast<int>(tag.size());
+    return absl::StrFormat("%s%-*s", tag, width < 0 ? -width : width,
+                           absl::string_view(type).substr(tag.size()));
+  }
+  return absl::StrFormat("%-*s", type_spacing, type);
 }
 
 // `flexible`: an array of 0 elements at the end of a struct, written "[]".
@@ -58,9 +87,14 @@ std::string Declarator(const Btf& btf, const LayoutMember& m, int type_spacing,
   // ... and a pointer to a pointer as "* *".
   for (size_t at; (at = type.find("**")) != std::string::npos;) type.insert(at + 1, " ");
   std::string before = type, after;
-  if (size_t fp = type.find("(*)"); fp != std::string::npos) {
+  const size_t fp = type.find("(*");
+  const size_t fp_end = fp == std::string::npos ? fp : type.find(')', fp);
+  if (fp_end != std::string::npos) {
+    // "(*)" or "(* const)": the name goes inside, after the qualifiers.
+    const std::string quals = type.substr(fp + 2, fp_end - fp - 2);
     before = type.substr(0, fp);
-    after = absl::StrCat("(*", m.name, ")", type.substr(fp + 3));
+    after = absl::StrCat("(*", quals, quals.empty() ? "" : " ", m.name, ")",
+                         type.substr(fp_end + 1));
   } else if (size_t dims = type.find('['); dims != std::string::npos) {
     before = type.substr(0, dims);
     std::string d = type.substr(dims);
@@ -70,7 +104,7 @@ std::string Declarator(const Btf& btf, const LayoutMember& m, int type_spacing,
     after = m.name;
   }
   while (!before.empty() && before.back() == ' ') before.pop_back();
-  return absl::StrFormat("%-*s %s", type_spacing, before, after);
+  return absl::StrCat(PadType(before, type_spacing), " ", after);
 }
 
 // "/* 126: 0  1 */" for a bitfield, "/*     0    24 */" otherwise.
@@ -98,13 +132,16 @@ class TextWriter {
       newline = true;
       absl::StrAppend(&out_, "\n", Tabs(indent), text);
     };
+    // A hole before the first member: one blank line before it, one after.
     if (l.pre_bit_hole != 0) {
-      comment(absl::StrCat("/* XXX ", Plural(l.pre_bit_hole, "bit"), " hole, try to pack */"));
-      out_ += "\n";
+      absl::StrAppend(&out_, "\n", Tabs(indent), "/* XXX ", Plural(l.pre_bit_hole, "bit"),
+                      " hole, try to pack */\n");
+      newline = true;
     }
     if (l.pre_hole != 0) {
-      comment(absl::StrCat("/* XXX ", Plural(l.pre_hole, "byte"), " hole, try to pack */"));
-      out_ += "\n";
+      absl::StrAppend(&out_, "\n", Tabs(indent), "/* XXX ", Plural(l.pre_hole, "byte"),
+                      " hole, try to pack */\n");
+      newline = true;
     }
     const LayoutMember* last = nullptr;
     uint32_t last_size = 0;
@@ -118,20 +155,38 @@ class TextWriter {
       Boundary(m.offset, indent, cacheline);
       if (m.nested != nullptr) {
         absl::StrAppend(&out_, m.qualifiers, m.nested->is_union ? "union {\n" : "struct {\n");
+        // pahole prints a pointer to an anonymous type through its pointer
+        // printer, which narrows the type column by 8 more, and a qualified
+        // one after its qualifiers, which take their length off it.
+        const int narrower = (m.dims == " *" ? 16 : 8) + static_cast<int>(m.qualifiers.size());
         // A struct in a struct shares pahole's cacheline marker with its
         // parent; a union, and each member of a union, works on a copy.
-        const uint32_t after = Body(*m.nested, indent + 1, type_spacing - 8, name_spacing,
-                                    in_union || l.is_union, cacheline);
+        const uint32_t after = Body(*m.nested, indent + 1, type_spacing - narrower,
+                                    name_spacing, in_union || l.is_union, cacheline);
         if (!m.nested->is_union && !l.is_union) cacheline = after;
         // pahole 1.24 prints a qualified anonymous type as a type of its
         // own: with its summary, and one space before the offsets.
         if (!m.qualifiers.empty() && !m.nested->is_union) Summary(*m.nested, indent + 1);
         const bool pointer = m.dims == " *";
+        std::string dims = pointer ? "" : m.dims;
+        const bool flexible = !l.is_union && !in_union && &m == &l.members.back() &&
+                              l.members.size() > 1;
+        if (flexible && absl::StartsWith(dims, "[0]")) dims.replace(0, 3, "[]");
         absl::StrAppend(&out_, Tabs(indent), "}", pointer ? " *" : "",
-                        m.name.empty() ? "" : " ", m.name, pointer ? "" : m.dims, ";");
+                        m.name.empty() ? "" : " ", m.name, dims, ";");
         const int slen = m.name.empty() ? -1 : static_cast<int>(m.name.size());
         const bool own_type = !m.qualifiers.empty() || !m.dims.empty();
         const int width = own_type ? 1 : type_spacing + name_spacing - slen - 3;
+        absl::StrAppend(&out_, std::string(width > 1 ? width : 1, ' '), OffsetComment(m));
+      } else if (const uint32_t e = AnonymousEnum(m); e != 0) {
+        // pahole writes an anonymous enum out, its values a level further in
+        // and aligned, then closes it as it closes an anonymous struct.
+        EnumBody(e, indent + 1);
+        std::string name = m.name;
+        if (m.bitfield_size != 0) absl::StrAppend(&name, ":", m.bitfield_size);
+        absl::StrAppend(&out_, Tabs(indent), "} ", name, ";");
+        // As for a struct: the width counts the name, not its bit count.
+        const int width = type_spacing + name_spacing - static_cast<int>(m.name.size()) - 3;
         absl::StrAppend(&out_, std::string(width > 1 ? width : 1, ' '), OffsetComment(m));
       } else {
         const bool flexible = !l.is_union && !in_union && &m == &l.members.back() &&
@@ -232,6 +287,45 @@ class TextWriter {
   }
 
  private:
+  // The anonymous enum a plain member is declared with (no array, no
+  // pointer: those pahole spells on one line), or 0.
+  uint32_t AnonymousEnum(const LayoutMember& m) const {
+    const uint32_t id = btf_.SkipModifiers(m.type_id);
+    const int kind = btf_.kind(id);
+    if ((kind != BTF_KIND_ENUM && kind != BTF_KIND_ENUM64) || !btf_.type_name(id).empty()) {
+      return 0;
+    }
+    return id;
+  }
+
+  // "enum {", then one line per value, names padded to the longest. Values
+  // are signed where BTF says the enum is (pahole 1.24 prints them all
+  // unsigned; bpftool, and btfreg, follow the flag).
+  void EnumBody(uint32_t id, int indent) {
+    const struct btf_type* t = btf_.type(id);
+    const uint32_t vlen = btf_vlen(t);
+    const bool is64 = btf_is_enum64(t);
+    auto name = [&](uint32_t i) -> absl::string_view {
+      const uint32_t off = is64 ? btf_enum64(t)[i].name_off : btf_enum(t)[i].name_off;
+      return btf__name_by_offset(btf_.libbpf_btf(), off);
+    };
+    size_t width = 0;
+    for (uint32_t i = 0; i < vlen; ++i) width = std::max(width, name(i).size());
+    out_ += "enum {\n";
+    for (uint32_t i = 0; i < vlen; ++i) {
+      std::string value;
+      if (is64) {
+        const uint64_t v = btf_enum64_value(btf_enum64(t) + i);
+        value = btf_kflag(t) ? absl::StrCat(static_cast<int64_t>(v)) : absl::StrCat(v);
+      } else {
+        const int32_t v = btf_enum(t)[i].val;
+        value = btf_kflag(t) ? absl::StrCat(v) : absl::StrCat(static_cast<uint32_t>(v));
+      }
+      absl::StrAppend(&out_, Tabs(indent), absl::StrFormat("%-*s", width, name(i)), " = ",
+                      value, ",\n");
+    }
+  }
+
   // pahole's "--- cacheline N boundary ---" line, before the first member
   // at or past a new cacheline.
   void Boundary(uint32_t offset, int indent, uint32_t& cacheline) {
