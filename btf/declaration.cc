@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "btf/layout.h"
 #include "btf/spelling.h"
 #include "btf/spelling_cost.h"
@@ -57,6 +59,48 @@ void SinkPrintf(void* ctx, const char* fmt, va_list args) {
 }
 
 
+
+// The type's own declaration in what btf_dump wrote for it: each
+// declaration ends with a blank line, and the type's own is usually last.
+// Not always: a typedef of a struct that refers back to the typedef
+// (`typedef struct journal_s journal_t;`) comes before the struct, so the
+// declaration is found by what it declares.
+std::string OwnDeclaration(const std::string& text, int kind, absl::string_view name) {
+  std::vector<absl::string_view> chunks;
+  for (absl::string_view c : absl::StrSplit(text, "\n\n", absl::SkipEmpty())) {
+    chunks.push_back(c);
+  }
+  if (chunks.empty()) return text;
+  const std::string n(name);
+  auto declares = [&](absl::string_view c) {
+    switch (kind) {
+      case BTF_KIND_STRUCT:
+        return absl::StartsWith(c, "struct " + n + " {");
+      case BTF_KIND_UNION:
+        return absl::StartsWith(c, "union " + n + " {");
+      case BTF_KIND_ENUM:
+      case BTF_KIND_ENUM64:
+        return absl::StartsWith(c, "enum " + n + " {");
+      case BTF_KIND_TYPEDEF: {
+        if (!absl::StartsWith(c, "typedef ")) return false;
+        // The name ends the last line: "... name;", "... name[4];",
+        // "... (*name)(...);".
+        const absl::string_view last = c.substr(c.rfind('\n') + 1);
+        for (const std::string& end : {" " + n + ";", "*" + n + ";", " " + n + "[",
+                                       "(*" + n + ")("}) {
+          if (absl::StrContains(last, end)) return true;
+        }
+        return false;
+      }
+      default:
+        return false;
+    }
+  };
+  for (auto it = chunks.rbegin(); it != chunks.rend(); ++it) {
+    if (declares(*it)) return absl::StrCat(*it, "\n\n");
+  }
+  return absl::StrCat(chunks.back(), "\n\n");
+}
 
 }  // namespace
 
@@ -148,11 +192,7 @@ absl::StatusOr<std::string> CDeclaration(const Btf& btf, uint32_t id,
                            " __attribute__((mode(word)))", " __attribute__((mode(SI)))"}) {
     for (size_t at; (at = text.find(mode)) != std::string::npos;) text.erase(at, strlen(mode));
   }
-  if (!dependencies) {
-    const size_t end = text.size() >= 2 ? text.size() - 2 : 0;  // its own "\n\n"
-    const size_t start = text.rfind("\n\n", end == 0 ? 0 : end - 1);
-    if (start != std::string::npos && start < end) text.erase(0, start + 2);
-  }
+  if (!dependencies) text = OwnDeclaration(text, kind, btf.type_name(id));
   return text;
 }
 
