@@ -58,6 +58,9 @@ run_command "btfreg race (TSan)" bazel run --config=tsan //tools:btfreg -- race 
 run_command "fuzz btf (corpus, then -seed=1)" bash tests/fuzz/run_fuzzer.sh --ci
 # Every code example of the README and the public headers compiles.
 run_command "README and header examples compile" python3 tests/snippets/check_snippets.py
+# The library as a project without Bazel links it: installed, then make +
+# pkg-config (examples/makefile_consumer).
+run_command "install + make/pkg-config consumer" bash tests/install_test.sh
 # The library as a user links it: a separate workspace (examples/consumer).
 run_consumer
 

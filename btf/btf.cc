@@ -17,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "btf/libbpf_status.h"
+#include "btf/name_index.h"
 #include "btf/spelling_cost.h"
 #include "btf/validate.h"
 
@@ -242,7 +243,8 @@ absl::StatusOr<std::unique_ptr<Btf>> Btf::Load(absl::Span<const uint8_t> bytes,
   // btf__pointer_size() caches what it finds in the object; fill the cache
   // now, while the object is private, so that later calls only read it.
   btf__pointer_size(raw);
-  out->index_.Build(raw, out->start_id_, out->type_count_);
+  out->index_ = std::make_unique<NameIndex>();
+  out->index_->Build(raw, out->start_id_, out->type_count_);
   return out;
 }
 
@@ -285,16 +287,16 @@ uint32_t Btf::FindByName(absl::string_view name, int kind) const {
     uint32_t id = base_->FindByName(name, kind);
     if (id != 0) return id;
   }
-  return index_.Find(name, kind);
+  return index_->Find(name, kind);
 }
 
 std::vector<uint32_t> Btf::OwnTypesNamed(absl::string_view name, int kind) const {
-  return index_.FindAll(name, kind);
+  return index_->FindAll(name, kind);
 }
 
 std::vector<uint32_t> Btf::OwnCandidates(absl::string_view essential, int kind) const {
-  std::vector<uint32_t> out = index_.FindAll(essential, kind);
-  std::vector<uint32_t> flavors = index_.FindFlavors(essential, kind);
+  std::vector<uint32_t> out = index_->FindAll(essential, kind);
+  std::vector<uint32_t> flavors = index_->FindFlavors(essential, kind);
   out.insert(out.end(), flavors.begin(), flavors.end());
   return out;
 }
@@ -551,7 +553,7 @@ BtfMemory Btf::Memory() const {
   m.raw_bytes = raw_bytes_;
   m.libbpf_bytes = sizeof(uint32_t) * (type_count_ - start_id_);
   m.index_bytes =
-      index_.bytes() + ordered_.capacity() / 8 + unspellable_.capacity() / 8;
+      index_->bytes() + ordered_.capacity() / 8 + unspellable_.capacity() / 8;
   return m;
 }
 

@@ -50,13 +50,14 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "btf/name_index.h"
 #include "sync/mutex.h"
 
 struct btf;
 struct btf_dump;
 
 namespace btfreg {
+
+class NameIndex;  // btf/name_index.h, internal
 
 // Where the running kernel publishes its own BTF.
 inline constexpr absl::string_view kVmlinuxPath = "/sys/kernel/btf/vmlinux";
@@ -249,7 +250,8 @@ class Btf {
   const size_t raw_bytes_;
   uint32_t type_count_ = 0;
   uint32_t start_id_ = 1;
-  NameIndex index_;
+  // By pointer, so that the index stays out of this public header.
+  std::unique_ptr<NameIndex> index_;
   std::vector<bool> ordered_;      // by id - start_id_
   std::vector<bool> unspellable_;  // by id - start_id_
 

@@ -195,6 +195,7 @@ uint64_t ExpandedMembers(const Btf& btf, uint32_t id, int depth,
 
 // What one StructLayout call carries down its levels.
 struct BuildContext {
+  explicit BuildContext(const Btf& b) : btf(b) {}
   const Btf& btf;
   uint32_t members_left = kMaxLayoutMembers;
   absl::flat_hash_map<uint32_t, uint32_t> padding;  // StructPadding, memoized
@@ -300,7 +301,7 @@ absl::StatusOr<Layout> StructLayout(const Btf& btf, uint32_t id) {
         kMaxLayoutMembers, " members (an anonymous type used more than once at "
         "each level)"));
   }
-  BuildContext ctx{btf};
+  BuildContext ctx(btf);
   absl::StatusOr<std::shared_ptr<Layout>> layout = Build(ctx, id, 0, 0);
   if (!layout.ok()) return layout.status();
   return **layout;

@@ -1,6 +1,21 @@
+// The one compilation unit that inlines liburcu's read side (LGPL-2.1; see
+// rcu.h): nothing else in btfreg, and nothing of a user's, includes liburcu.
 #include "registry/rcu.h"
 
+#define _LGPL_SOURCE
+#include <urcu/urcu-memb.h>
 #include <urcu/call-rcu.h>
+
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#define BTFREG_TSAN 1
+// In the TSan runtime, not declared in GCC 12's header: makes TSan ignore
+// this thread's memory accesses until the matching end.
+extern "C" void __tsan_ignore_thread_begin();
+extern "C" void __tsan_ignore_thread_end();
+#endif
+
+#include <cstddef>
 
 #include <atomic>
 #include <condition_variable>
@@ -35,6 +50,50 @@ void RegisterSlow() {
 
 namespace {
 
+// Callback's opaque head is liburcu's struct rcu_head.
+static_assert(sizeof(struct rcu_head) <= sizeof(Callback::head) &&
+                  alignof(struct rcu_head) <= alignof(Callback),
+              "rcu::Callback::head must hold liburcu's struct rcu_head");
+
+// Idempotent; every function here calls it. __thread rather than
+// thread_local: no dynamic initialization, so the check is one TLS load.
+inline void EnsureRegistered() {
+  if (__builtin_expect(!internal::t_registered, 0)) internal::RegisterSlow();
+}
+
+inline struct rcu_head* Head(Callback* cb) {
+  return reinterpret_cast<struct rcu_head*>(cb->head);
+}
+
+}  // namespace
+
+// Under TSan the inlined liburcu read side (which touches liburcu's own
+// counters and futex word with plain volatile accesses) is hidden from it;
+// its ordering is modelled by the release on g_domain instead.
+void ReadLock() {
+  EnsureRegistered();
+#ifdef BTFREG_TSAN
+  __tsan_ignore_thread_begin();
+#endif
+  urcu_memb_read_lock();
+#ifdef BTFREG_TSAN
+  __tsan_ignore_thread_end();
+#endif
+}
+
+void ReadUnlock() {
+#ifdef BTFREG_TSAN
+  __tsan_release(&internal::g_domain);
+  __tsan_ignore_thread_begin();
+#endif
+  urcu_memb_read_unlock();
+#ifdef BTFREG_TSAN
+  __tsan_ignore_thread_end();
+#endif
+}
+
+namespace {
+
 // Callbacks queued and not yet finished (Barrier's markers excluded).
 std::atomic<int64_t> g_pending{0};
 
@@ -42,7 +101,8 @@ void Trampoline(struct rcu_head* head) {
   // liburcu registered its callback thread itself; a callback that drops a
   // reference (a module's base) must not register it again.
   internal::t_registered = true;
-  Callback* cb = caa_container_of(head, Callback, head);
+  Callback* cb = reinterpret_cast<Callback*>(reinterpret_cast<unsigned char*>(head) -
+                                             offsetof(Callback, head));
 #ifdef BTFREG_TSAN
   __tsan_acquire(&internal::g_domain);
   __tsan_acquire(cb);
@@ -62,7 +122,9 @@ struct Marker {
 
 void MarkerRan(struct rcu_head* head) {
   internal::t_registered = true;
-  Marker* m = caa_container_of(head, Marker, cb.head);
+  Callback* cb = reinterpret_cast<Callback*>(reinterpret_cast<unsigned char*>(head) -
+                                             offsetof(Callback, head));
+  Marker* m = static_cast<Marker*>(cb->arg);
 #ifdef BTFREG_TSAN
   __tsan_acquire(m);
 #endif
@@ -80,7 +142,7 @@ void CallAfterGracePeriod(Callback* cb, void (*fn)(void*), void* arg) {
 #ifdef BTFREG_TSAN
   __tsan_release(cb);
 #endif
-  urcu_memb_call_rcu(&cb->head, Trampoline);
+  urcu_memb_call_rcu(Head(cb), Trampoline);
 }
 
 // Not urcu_memb_barrier(): its internal hand-off is invisible to TSan, which
@@ -92,10 +154,11 @@ void Barrier() {
   EnsureRegistered();
   do {
     Marker m;
+    m.cb.arg = &m;
 #ifdef BTFREG_TSAN
     __tsan_release(&m);
 #endif
-    urcu_memb_call_rcu(&m.cb.head, MarkerRan);
+    urcu_memb_call_rcu(Head(&m.cb), MarkerRan);
     std::unique_lock<std::mutex> l(m.mu);
     m.cv.wait(l, [&] { return m.done; });
   } while (g_pending.load(std::memory_order_acquire) > 0);

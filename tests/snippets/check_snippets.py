@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Compiles every code example of the README and of the public headers.
+"""Compiles every code example of the README and of the public headers, and
+checks that examples/consumer holds the README's "Use btfreg" lines.
 
 An example is the C++ a reader copies: the README's ```cpp blocks and each
 header's opening example (the first run of lines indented `//   ` in its
@@ -116,10 +117,24 @@ def main():
             m = re.match(r"(.*?)\((.*)\)$", sig.strip())
             ret, params = m.group(1).strip(), m.group(2)
         cases.append((name, unit([], ret, params, body), None))
+    # The README's "Use btfreg in your project" lines, as examples/consumer
+    # holds them (with its path to btfreg).
+    use = open("README.md").read()
+    use = use[use.index("## Use btfreg in your project"):use.index("**Without Bazel**")]
+    plain = re.findall(r"```\n(.*?)```", use, re.S)
+    for block, path, subst in zip(plain, ["WORKSPACE", ".bazelrc", "BUILD.bazel"],
+                                  ["../..", "%workspace%/../..", "../.."]):
+        want = block.replace("/path/to/btfreg", subst)
+        have = open(os.path.join("examples/consumer", path)).read()
+        err = None if want in have else f"examples/consumer/{path} lacks the README's lines:\n{want}"
+        cases.append((f"README.md use-btfreg {path}", None if err else "", err))
     passed = failed = 0
     with tempfile.TemporaryDirectory() as work:
         for name, src, error in cases:
-            ok, err = (False, error) if src is None else compile_unit(name, src, work)
+            if src == "":
+                ok, err = True, None  # a text check that passed
+            else:
+                ok, err = (False, error) if src is None else compile_unit(name, src, work)
             if ok:
                 passed += 1
                 print(f"ok      {name}")
