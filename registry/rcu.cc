@@ -124,10 +124,10 @@ void MarkerRan(struct rcu_head* head) {
   internal::t_registered = true;
   Callback* cb = reinterpret_cast<Callback*>(reinterpret_cast<unsigned char*>(head) -
                                              offsetof(Callback, head));
-  Marker* m = static_cast<Marker*>(cb->arg);
 #ifdef BTFREG_TSAN
-  __tsan_acquire(m);
+  __tsan_acquire(cb);  // Barrier released &m.cb before queueing it
 #endif
+  Marker* m = static_cast<Marker*>(cb->arg);
   std::lock_guard<std::mutex> l(m->mu);
   m->done = true;
   m->cv.notify_all();
@@ -156,7 +156,7 @@ void Barrier() {
     Marker m;
     m.cb.arg = &m;
 #ifdef BTFREG_TSAN
-    __tsan_release(&m);
+    __tsan_release(&m.cb);
 #endif
     urcu_memb_call_rcu(Head(&m.cb), MarkerRan);
     std::unique_lock<std::mutex> l(m.mu);

@@ -5,6 +5,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "registry/fault.h"
 
 namespace btfreg {
@@ -342,6 +344,51 @@ absl::Status Registry::ModuleGoing(absl::string_view name) {
   return GoingImpl(name, /*force=*/false);
 }
 
+absl::Status Registry::ModuleGoingWait(absl::string_view name, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  {
+    MutexLock l(mu_);
+    auto it = by_name_.find(name);
+    if (it != by_name_.end() && !it->second.obj->is_module) return BaseIsNoModule(name);
+    if (it == by_name_.end()) {
+      return absl::NotFoundError(absl::StrCat("module ", name, " is not loaded (already gone?)"));
+    }
+    if (it->second.draining) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("an unload of module ", name, " is already waiting"));
+    }
+    it->second.draining = true;  // no pin can be taken from here on
+  }
+  // The pins that were there run down; poll them, backing off to 1 ms.
+  int32_t pins = 0;
+  for (absl::Duration nap = absl::Microseconds(20);;
+       nap = std::min(nap * 2, absl::Milliseconds(1))) {
+    BtfRef dropped;  // destroyed after the lock is released
+    {
+      MutexLock l(mu_);
+      auto it = by_name_.find(name);
+      if (it == by_name_.end()) {
+        return absl::NotFoundError(
+            absl::StrCat("module ", name, " went while its unload waited (ModuleGone?)"));
+      }
+      pins = it->second.obj->pins.load(std::memory_order_acquire);
+      if (pins == 0) dropped = UnpublishLocked(it);  // under the lock that pins take
+      if (pins != 0 && absl::Now() >= deadline) {
+        it->second.draining = false;  // pinnable again, as before the call
+        break;
+      }
+    }
+    if (dropped) {
+      DrainEvents();
+      return absl::OkStatus();  // `dropped` goes after the events, as in GoingImpl
+    }
+    absl::SleepFor(std::min(nap, deadline - absl::Now()));
+  }
+  return absl::DeadlineExceededError(absl::StrCat(
+      "module ", name, " is still pinned by ", pins, " program(s) after ",
+      absl::FormatDuration(timeout), "; it stays loaded and can be pinned again"));
+}
+
 absl::Status Registry::ModuleGone(absl::string_view name) {
   return GoingImpl(name, /*force=*/true);
 }
@@ -374,26 +421,31 @@ absl::Status Registry::GoingImpl(absl::string_view name, bool force) {
           "module ", name, " is pinned by ", pins,
           " program(s) and cannot go (the kernel's rmmod fails with EBUSY)"));
     }
-    obj->going.store(true, std::memory_order_release);
-    Table* t = table_.load(std::memory_order_relaxed);
-    t->slots[obj->id & t->mask].store(nullptr, std::memory_order_release);
-    if (obj->handle.gen != 0) {
-      handles_[obj->handle.slot].store(nullptr, std::memory_order_release);
-      free_handles_.push_back(obj->handle.slot);
-    }
-    --published_;
-    ++unloads_;
-    by_name_.erase(it);
-    if (obj->kernel_id != 0) by_kernel_id_.erase(obj->kernel_id);
-    IndexLocked(obj, /*add=*/false);
-    // Counted as going until its last reference (perhaps `dropped`) goes.
-    counters_->going_referenced.fetch_add(1);
-    dropped = BtfRef(obj);  // adopts the registry's reference
-    pending_events_.push_back(
-        RegistryEvent{RegistryEvent::kGoing, obj->id, obj->name, BtfRef()});
+    dropped = UnpublishLocked(it);
   }
   DrainEvents();
   return absl::OkStatus();
+}
+
+BtfRef Registry::UnpublishLocked(absl::flat_hash_map<std::string, Entry>::iterator it) {
+  internal::BtfObject* obj = it->second.obj;
+  obj->going.store(true, std::memory_order_release);
+  Table* t = table_.load(std::memory_order_relaxed);
+  t->slots[obj->id & t->mask].store(nullptr, std::memory_order_release);
+  if (obj->handle.gen != 0) {
+    handles_[obj->handle.slot].store(nullptr, std::memory_order_release);
+    free_handles_.push_back(obj->handle.slot);
+  }
+  --published_;
+  ++unloads_;
+  by_name_.erase(it);
+  if (obj->kernel_id != 0) by_kernel_id_.erase(obj->kernel_id);
+  IndexLocked(obj, /*add=*/false);
+  // Counted as going until its last reference (the one returned) goes.
+  counters_->going_referenced.fetch_add(1);
+  pending_events_.push_back(
+      RegistryEvent{RegistryEvent::kGoing, obj->id, obj->name, BtfRef()});
+  return BtfRef(obj);  // adopts the registry's reference
 }
 
 absl::StatusOr<internal::BtfObject*> Registry::LiveModuleLocked(
@@ -406,6 +458,10 @@ absl::StatusOr<internal::BtfObject*> Registry::LiveModuleLocked(
   if (it->second.state != ModuleState::kLive) {
     return absl::FailedPreconditionError(
         absl::StrCat("module ", name, " is still coming, not live"));
+  }
+  if (it->second.draining) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "module ", name, " is going: an unload waits for its pins to be released"));
   }
   return it->second.obj;
 }
@@ -435,6 +491,7 @@ absl::StatusOr<ModuleState> Registry::StateOf(absl::string_view name) const {
   MutexLock l(mu_);
   if (auto it = by_name_.find(name); it != by_name_.end()) {
     if (!it->second.obj->is_module) return BaseIsNoModule(name);
+    if (it->second.draining) return ModuleState::kGoing;
     return it->second.state;
   }
   if (known_.contains(name)) return ModuleState::kKnown;

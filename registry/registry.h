@@ -52,6 +52,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "btf/btf.h"
 #include "registry/btf_ref.h"
@@ -67,6 +68,7 @@ enum class ModuleState {
   kLive,    // published and usable (ModuleLive)
   kKnown,   // exists, not parsed yet: parsed when first asked for
   kFailed,  // exists, its BTF did not parse (FailedModules has the error)
+  kGoing,   // an unload waits for its pins to be released (ModuleGoingWait)
 };
 
 // A module pin: while it lives, ModuleGoing on the module is refused (the
@@ -190,6 +192,17 @@ class Registry {
   // (from kComing, too: a module whose init failed). NotFound if unknown
   // (going twice); FailedPrecondition while pinned.
   absl::Status ModuleGoing(absl::string_view name) ABSL_LOCKS_EXCLUDED(mu_);
+  // ModuleGoing for an unloader that must not be starved by pins taken one
+  // after another: stops new pins and references of the module at once (as
+  // the kernel's GOING state makes try_module_get fail: TryPinModule and
+  // TryGetModule answer FailedPrecondition, StateOf kGoing), then waits for
+  // the pins it has to be released, up to `timeout`. Then the module goes,
+  // as by ModuleGoing; or, if pins remain, DeadlineExceeded (naming how many)
+  // and the module is LIVE and pinnable again, as before the call.
+  // NotFound if unknown, FailedPrecondition while another such unload of it
+  // waits. Blocks: not from an observer, nor inside a read section.
+  absl::Status ModuleGoingWait(absl::string_view name, absl::Duration timeout)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // The module has already gone where it came from (the kernel unloaded it,
   // see KernelMirror): unpublished as by ModuleGoing, but pins cannot refuse
   // it. Pins and references keep the object readable until released.
@@ -333,6 +346,8 @@ class Registry {
   struct Entry {
     internal::BtfObject* obj;  // the registry's reference
     ModuleState state;
+    // An unload waits for the pins to drop (ModuleGoingWait): no new pins.
+    bool draining = false;
   };
 
   // Lock-free lookup. REQUIRES: inside a read section.
@@ -376,6 +391,10 @@ class Registry {
   // Publishes under a new id; returns the caller's reference.
   BtfRef PublishLocked(std::unique_ptr<const Btf> btf, absl::string_view name,
                        bool is_module, uint32_t kernel_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Unpublishes a module's id, name, handle and postings; returns the
+  // registry's reference, for the caller to drop after releasing mu_.
+  BtfRef UnpublishLocked(absl::flat_hash_map<std::string, Entry>::iterator it)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // ModuleGoing's body; `force` ignores pins (ModuleGone).
   absl::Status GoingImpl(absl::string_view name, bool force)

@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "registry/testing.h"
@@ -179,6 +182,82 @@ TEST_F(RegistryTest, StateOfFollowsAModuleThroughItsLife) {
   }).ok());
   EXPECT_FALSE(registry_.TryGetModule("broken").ok());
   EXPECT_EQ(*registry_.StateOf("broken"), ModuleState::kFailed);
+}
+
+TEST_F(RegistryTest, AnUnloadThatWaitsIsNotStarvedByPinsTakenBackToBack) {
+  // Two threads pin the module hand over hand (a new pin before the old one
+  // goes), so it is never without a pin: a plain ModuleGoing is refused
+  // every time. ModuleGoingWait refuses new pins at once and waits for the
+  // ones there to go.
+  Load("busy");
+  std::atomic<bool> stop{false};
+  std::atomic<int> holding{0};
+  std::atomic<int64_t> pinned{0}, refused_going{0};
+  auto pinner = [&] {
+    absl::StatusOr<ModulePin> first = registry_.TryPinModule("busy");
+    ASSERT_TRUE(first.ok()) << first.status();
+    ModulePin held = std::move(*first);
+    holding.fetch_add(1);
+    while (!stop.load()) {
+      absl::StatusOr<ModulePin> next = registry_.TryPinModule("busy");
+      if (next.ok()) {
+        held = std::move(*next);  // takes the new pin, then drops the old
+        pinned.fetch_add(1);
+        continue;
+      }
+      if (next.status().message().find("is going") != absl::string_view::npos) {
+        refused_going.fetch_add(1);
+      }
+      held.Release();
+      std::this_thread::yield();
+    }
+  };
+  std::thread a(pinner), b(pinner);
+  while (holding.load() < 2) std::this_thread::yield();
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(registry_.ModuleGoing("busy").code(), absl::StatusCode::kFailedPrecondition);
+  }
+  const absl::Status s = registry_.ModuleGoingWait("busy", absl::Seconds(60));
+  stop.store(true);
+  a.join();
+  b.join();
+  printf("pins taken hand over hand: %lld; refused once the unload waited: %lld\n",
+         static_cast<long long>(pinned.load()), static_cast<long long>(refused_going.load()));
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_GE(refused_going.load(), 2);  // each pinner was turned away
+  EXPECT_FALSE(registry_.GetByName("busy"));
+  EXPECT_EQ(registry_.StateOf("busy").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(RegistryTest, AnUnloadThatWaitsGivesUpAtItsDeadlineAndLeavesTheModuleUsable) {
+  Load("held");
+  absl::StatusOr<ModulePin> pin = registry_.TryPinModule("held");
+  ASSERT_TRUE(pin.ok());
+  const absl::Status s = registry_.ModuleGoingWait("held", absl::Milliseconds(30));
+  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded) << s;
+  EXPECT_THAT(s.message(), HasSubstr("pinned by 1"));
+  EXPECT_EQ(*registry_.StateOf("held"), ModuleState::kLive);
+  absl::StatusOr<ModulePin> again = registry_.TryPinModule("held");
+  EXPECT_TRUE(again.ok()) << again.status();
+  again->Release();
+
+  // While one unload waits: no new pin, no second waiting unload; when the
+  // last pin goes, the module goes.
+  absl::Status waited = absl::UnknownError("not run");
+  std::thread unloader([&] { waited = registry_.ModuleGoingWait("held", absl::Seconds(30)); });
+  while (registry_.StateOf("held").value_or(ModuleState::kLive) != ModuleState::kGoing) {
+    std::this_thread::yield();
+  }
+  EXPECT_EQ(registry_.TryPinModule("held").status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(registry_.TryGetModule("held").status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(registry_.ModuleGoingWait("held", absl::ZeroDuration()).code(),
+            absl::StatusCode::kFailedPrecondition);
+  pin->Release();
+  unloader.join();
+  EXPECT_TRUE(waited.ok()) << waited;
+  EXPECT_FALSE(registry_.GetByName("held"));
+  EXPECT_EQ(registry_.ModuleGoingWait("held", absl::Seconds(1)).code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST_F(RegistryTest, ModuleComingWithEmptyBracesIsBytes) {
