@@ -38,6 +38,17 @@ done
 for variant in "pointer + id" "id, lock-free lookup" "id, mutex+map+refcount" "handle {slot, gen}"; do
   check "table row '$variant'" grep -q -- "$variant" "$tmp/table.out"
 done
+
+# The chart: a PNG (or SVG), one panel per scenario, where gnuplot is there.
+if command -v gnuplot > /dev/null 2>&1; then
+  "$btfreg" compare --quick --btf "$fixture" --chart "$tmp/chart.svg" > /dev/null 2>&1; rc=$?
+  check "compare --chart: exit 0" test $rc -eq 0
+  check "chart: an SVG" grep -q "<svg" "$tmp/chart.svg"
+  check "chart: a panel titled by scenario" grep -q "resolve step, 10 modules, 1 thread" "$tmp/chart.svg"
+  check "chart: ratios to the pointer variant on the bars" grep -q "1.0x" "$tmp/chart.svg"
+else
+  echo "SKIP: compare --chart: gnuplot is not installed (apt-get install gnuplot-nox)"
+fi
 check "pointer row is the 1.00x reference" grep -qE "pointer \+ id .* 1\.00x" "$tmp/table.out"
 check "unload outcome: pinned" grep -q "stays valid (pinned)" "$tmp/table.out"
 check "unload outcome: detected" grep -q "detected" "$tmp/table.out"

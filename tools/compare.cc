@@ -9,7 +9,9 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -35,7 +37,8 @@ constexpr char kUsage[] =
     "  --btf FILE    base BTF (default: the running kernel's vmlinux, or the\n"
     "                bundled fixture where /sys/kernel/btf is missing)\n"
     "  --json FILE   write the runs as Google Benchmark JSON\n"
-    "  --chart FILE  draw ns per operation as a bar chart with gnuplot\n";
+    "  --chart FILE  draw each variant as a multiple of the pointer variant, a\n"
+    "                panel per scenario, with gnuplot (PNG or SVG)\n";
 
 struct Result {
   CompareRunKey key;
@@ -94,6 +97,8 @@ std::string CpuModel() {
   return "unknown CPU";
 }
 
+// A group of the table: one family at one module count, thread count and
+// churn.
 std::string GroupName(const CompareRunKey& k) {
   return absl::StrCat(k.resolve ? "resolve step: " : "workload: ", k.modules,
                       " modules, ", k.threads,
@@ -101,6 +106,31 @@ std::string GroupName(const CompareRunKey& k) {
                       k.churn ? ", writer churning" : "");
 }
 
+// One panel of the chart: a family (the bare resolve step or the whole
+// workload) at one module count, thread count and churn.
+std::string PanelTitle(const CompareRunKey& k) {
+  return absl::StrCat(k.resolve ? "resolve step" : "verifier workload", ", ", k.modules,
+                      " modules, ", k.threads, k.threads == 1 ? " thread" : " threads",
+                      k.churn ? ", writer churning" : "");
+}
+
+// A short label for a bar.
+std::string ShortName(Variant v) {
+  switch (v) {
+    case Variant::kPointer: return "pointer";
+    case Variant::kRcuId: return "id";
+    case Variant::kRcuIdPacked: return "id packed";
+    case Variant::kRefcountId: return "id+ref";
+    case Variant::kLockedId: return "id mutex";
+    case Variant::kHandle: return "handle";
+  }
+  return "?";
+}
+
+// The chart a reader wants at a glance: one panel per scenario (resolve
+// step and workload side by side, a row per thread count and churn), each
+// variant's cost as a ratio to the pointer variant of the same panel, on a
+// log axis, with the ratio and the ns written on its bar.
 int DrawChart(const std::string& path, const std::vector<Result>& results,
               const std::vector<Variant>& variants) {
   if (system("command -v gnuplot >/dev/null 2>&1") != 0) {
@@ -108,47 +138,67 @@ int DrawChart(const std::string& path, const std::vector<Result>& results,
                     "(apt-get install gnuplot-nox)\n");
     return 1;
   }
-  // Columns: one per (modules, threads, churn) group; rows: variants.
-  std::vector<std::string> groups;
-  std::map<std::string, std::map<std::string, double>> cell;  // variant, group
+  // Panels in the order: rows (modules, threads, churn), columns (resolve,
+  // workload).
+  struct PanelKey {
+    int modules, threads;
+    bool churn, workload;  // the resolve step (false) sorts first
+    bool operator<(const PanelKey& o) const {
+      return std::tie(modules, threads, churn, workload) <
+             std::tie(o.modules, o.threads, o.churn, o.workload);
+    }
+  };
+  std::map<PanelKey, std::map<std::string, double>> ns;  // panel, variant key
+  std::map<PanelKey, std::string> titles;
+  std::set<bool> families;
   for (const Result& r : results) {
-    std::string g = GroupName(r.key);
-    if (std::find(groups.begin(), groups.end(), g) == groups.end()) groups.push_back(g);
-    cell[r.key.variant][g] = r.ns_per_op;
+    const PanelKey k{r.key.modules, r.key.threads, r.key.churn, !r.key.resolve};
+    ns[k][r.key.variant] = r.ns_per_op;
+    titles[k] = PanelTitle(r.key);
+    families.insert(r.key.resolve);
   }
+  const int columns = static_cast<int>(families.size());
+  const int rows = (static_cast<int>(ns.size()) + columns - 1) / columns;
   char dir[] = "/tmp/btfreg-chart-XXXXXX";
   if (mkdtemp(dir) == nullptr) return Fail(absl::InternalError("mkdtemp failed"));
-  const std::string data = absl::StrCat(dir, "/data.tsv");
-  const std::string script = absl::StrCat(dir, "/chart.gp");
-  {
-    std::ofstream d(data);
-    d << "variant";
-    for (const auto& g : groups) d << "\t\"" << g << "\"";
-    d << "\n";
-    for (Variant v : variants) {
-      d << "\"" << VariantName(v) << "\"";
-      for (const auto& g : groups) d << "\t" << cell[VariantKey(v)][g];
-      d << "\n";
-    }
-  }
   const bool svg = path.size() > 4 && path.substr(path.size() - 4) == ".svg";
-  {
-    std::ofstream s(script);
-    s << (svg ? "set terminal svg size 1100,600 dynamic\n"
-              : "set terminal pngcairo size 1100,600\n")
-      << "set output '" << path << "'\n"
-      << "set termoption noenhanced\n"
-      << "set title 'btfreg compare: ns per verifier operation (lower is better)'\n"
-      << "set style data histogram\nset style histogram cluster gap 1\n"
-      << "set style fill solid 0.8 border -1\nset boxwidth 0.9\n"
-      << "set ylabel 'ns per operation'\nset xtics rotate by -20\n"
-      << "set key outside right top\nset grid ytics\nset datafile separator '\\t'\n"
-      << "plot for [i=2:" << groups.size() + 1 << "] '" << data
-      << "' using i:xtic(1) title columnheader(i)\n";
+  const std::string script = absl::StrCat(dir, "/chart.gp");
+  std::vector<std::string> files;
+  std::ofstream s(script);
+  s << (svg ? "set terminal svg size " : "set terminal pngcairo size ") << 560 * columns << ","
+    << 300 * rows + 60 << (svg ? " dynamic\n" : " font ',9'\n")
+    << "set output '" << path << "'\n"
+    << "set termoption noenhanced\n"
+    << "set multiplot layout " << rows << "," << columns
+    << " title 'btfreg compare: cost as a multiple of the pointer variant (lower is better;"
+       " bars: ratio and ns per operation)'\n"
+    << "set style fill solid 0.75 border -1\nset boxwidth 0.7\nunset key\n"
+    << "set logscale y\nset yrange [0.5:*]\nset ytics (0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500)\n"
+    << "set grid ytics\nset ylabel 'x pointer'\nset datafile separator '\\t'\n"
+    << "set xtics scale 0\nset offsets 0.5, 0.5, 0, 0\n";
+  for (const auto& [key, by_variant] : ns) {
+    const std::string file = absl::StrCat(dir, "/panel", files.size(), ".tsv");
+    files.push_back(file);
+    const double pointer = by_variant.count("pointer") ? by_variant.at("pointer") : 0;
+    std::ofstream d(file);
+    for (Variant v : variants) {
+      auto it = by_variant.find(VariantKey(v));
+      if (it == by_variant.end() || pointer <= 0) continue;
+      const double ratio = it->second / pointer;
+      d << ShortName(v) << "\t" << ratio << "\t"
+        << absl::StrFormat("%.1fx\\n%.3g ns", ratio, it->second) << "\n";
+    }
+    s << "set title '" << titles[key] << "'\n"
+      << "plot '" << file << "' using 0:2:xtic(1) with boxes lc rgb '"
+      << (key.workload ? "#c44e52" : "#4c72b0") << "', \\\n"
+      << "     '' using 0:2:3 with labels offset 0,1.2 font ',8', \\\n"
+      << "     1 with lines lc rgb 'black' dt 2\n";
   }
+  s << "unset multiplot\n";
+  s.close();
   std::string cmd = absl::StrCat("gnuplot '", script, "'");
   int rc = system(cmd.c_str());
-  unlink(data.c_str());
+  for (const std::string& f : files) unlink(f.c_str());
   unlink(script.c_str());
   rmdir(dir);
   if (rc != 0) {
