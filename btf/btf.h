@@ -111,6 +111,24 @@ struct WalkResult {
   uint32_t member_offset = 0;
 };
 
+// How StructWalk judges a scalar read that starts inside a member and runs
+// past its end (skb->secmark read as a u64, say). Kernels differ; the
+// default is what the verifier of the kernel this was checked on does
+// (tests/struct_walk_kernel_test asks the running kernel's BPF_PROG_LOAD
+// about every access to four structs).
+enum class WalkMode {
+  // Refused, unless the walk has entered a union on its way to the member
+  // (at that level or above): kernels since Yafang Shao's 2023 fix for
+  // fields in unions ("bpf: Fix an error in verifying a field in a union",
+  // Fixes: 7e3617a72df3); this machine's 6.18.
+  kMemberBoundOutsideUnions,
+  // Always refused ("access beyond the end of member"): the check as
+  // 7e3617a72df3 ("bpf: Add array support to btf_struct_access", 2020)
+  // brought it, until that fix.
+  kMemberBound,
+};
+inline constexpr WalkMode kDefaultWalkMode = WalkMode::kMemberBoundOutsideUnions;
+
 // Memory held by one Btf, in bytes.
 struct BtfMemory {
   size_t raw_bytes = 0;    // the BTF blob as loaded (libbpf keeps this copy)
@@ -194,15 +212,18 @@ class Btf {
   // decides. Errors: id out of range or not a struct (InvalidArgument /
   // NotFound), offset past the end (OutOfRange), an access that straddles
   // members, falls in a hole, or reads part of a pointer (InvalidArgument).
+  // `mode`: a scalar read past its member's end (see WalkMode).
   absl::StatusOr<WalkResult> StructWalk(uint32_t struct_id, uint32_t offset,
-                                        uint32_t size) const;
+                                        uint32_t size,
+                                        WalkMode mode = kDefaultWalkMode) const;
   // Every resolution of the access: in a union each member covering the
   // offset is a candidate (the kernel picks the first). Empty when none fits.
   // At most kMaxWalkCandidates, found within kMaxWalkVisits union members
   // tried: BTF (not C) may nest unions that use one type twice at each
   // level, and their candidates double with each.
   std::vector<WalkResult> StructWalkAll(uint32_t struct_id, uint32_t offset,
-                                        uint32_t size) const;
+                                        uint32_t size,
+                                        WalkMode mode = kDefaultWalkMode) const;
   static constexpr size_t kMaxWalkCandidates = 256;
   static constexpr uint32_t kMaxWalkVisits = 1024;
 
@@ -241,8 +262,11 @@ class Btf {
   int AlignOf(uint32_t id, absl::flat_hash_map<uint32_t, int>& memo) const;
   // Resolves one candidate (or all, when `all` is set); see struct_walk.cc.
   struct WalkAll;
-  absl::Status Walk(uint32_t struct_id, uint32_t offset, uint32_t size,
-                    WalkResult& partial, WalkAll* all) const;
+  // A struct's name for an error message, or "the anonymous union (type N)".
+  std::string StructLabel(uint32_t id) const;
+  // `in_union`: a union was entered above this level.
+  absl::Status Walk(uint32_t struct_id, uint32_t offset, uint32_t size, WalkMode mode,
+                    bool in_union, WalkResult& partial, WalkAll* all) const;
 
   const std::string name_;
   struct btf* const btf_;  // owned

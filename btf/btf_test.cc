@@ -361,6 +361,43 @@ TEST(StructWalkEndTest, OnlyAFlexibleArrayIsIndexedPastTheEnd) {
   EXPECT_THAT(PathNames(*past), ElementsAre("arr[2]"));
 }
 
+TEST(StructWalkModeTest, AScalarReadPastItsMemberInsideAUnionOnly) {
+  // struct s {
+  //   union { unsigned char a; unsigned int b; } u;   0, 4 bytes
+  //   unsigned char c;                                4
+  //   unsigned int d;                                 8
+  // };
+  // A 4-byte read at 0 starts in `a` (the union's first member, 1 byte)
+  // and runs past it: the verifier since 2023 allows that inside a union.
+  // A 4-byte read at 4 starts in `c` and runs past it outside any union:
+  // refused in both modes.
+  struct btf* w = btf__new_empty();
+  const int u8 = btf__add_int(w, "unsigned char", 1, 0);
+  const int u32 = btf__add_int(w, "unsigned int", 4, 0);
+  const int u = btf__add_union(w, nullptr, 4);
+  btf__add_field(w, "a", u8, 0, 0);
+  btf__add_field(w, "b", u32, 0, 0);
+  const int st = btf__add_struct(w, "s", 12);
+  btf__add_field(w, "u", u, 0, 0);
+  btf__add_field(w, "c", u8, 32, 0);
+  btf__add_field(w, "d", u32, 64, 0);
+  auto btf = Btf::LoadBytes(RawOf(w), "modes");
+  btf__free(w);
+  ASSERT_TRUE(btf.ok()) << btf.status();
+  auto in_union = (*btf)->StructWalk(st, 0, 4);
+  ASSERT_TRUE(in_union.ok()) << in_union.status();
+  EXPECT_EQ(in_union->kind, WalkKind::kScalar);
+  EXPECT_THAT(PathNames(*in_union), ElementsAre("u", "a"));
+  EXPECT_FALSE((*btf)->StructWalk(st, 0, 4, WalkMode::kMemberBound).ok());
+  for (WalkMode mode : {WalkMode::kMemberBoundOutsideUnions, WalkMode::kMemberBound}) {
+    absl::Status s = (*btf)->StructWalk(st, 4, 4, mode).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(s.message(), HasSubstr("runs past the end of member c"));
+  }
+  // Inside the member it is fine in both.
+  EXPECT_TRUE((*btf)->StructWalk(st, 8, 4, WalkMode::kMemberBound).ok());
+}
+
 // The checked-in fixtures (tests/data/make_fixtures.sh).
 constexpr char kMiniVmlinux[] = "tests/data/mini_vmlinux.btf";
 constexpr char kMiniModule[] = "tests/data/mini_module.btf";

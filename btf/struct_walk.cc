@@ -22,6 +22,13 @@ enum class Verdict {
 
 }  // namespace
 
+std::string Btf::StructLabel(uint32_t id) const {
+  const absl::string_view name = type_name(id);
+  if (!name.empty()) return std::string(name);
+  return absl::StrCat("the anonymous ", kind(id) == BTF_KIND_UNION ? "union" : "struct",
+                      " (type ", id, ")");
+}
+
 // StructWalkAll's candidates, and how many more union members it may try.
 struct Btf::WalkAll {
   std::vector<WalkResult> results;
@@ -33,18 +40,18 @@ struct Btf::WalkAll {
 };
 
 absl::StatusOr<WalkResult> Btf::StructWalk(uint32_t struct_id, uint32_t offset,
-                                           uint32_t size) const {
+                                           uint32_t size, WalkMode mode) const {
   WalkResult result;
-  absl::Status s = Walk(struct_id, offset, size, result, nullptr);
+  absl::Status s = Walk(struct_id, offset, size, mode, /*in_union=*/false, result, nullptr);
   if (!s.ok()) return s;
   return result;
 }
 
 std::vector<WalkResult> Btf::StructWalkAll(uint32_t struct_id, uint32_t offset,
-                                           uint32_t size) const {
+                                           uint32_t size, WalkMode mode) const {
   WalkAll all;
   WalkResult partial;
-  Walk(struct_id, offset, size, partial, &all).IgnoreError();
+  Walk(struct_id, offset, size, mode, /*in_union=*/false, partial, &all).IgnoreError();
   return std::move(all.results);
 }
 
@@ -52,8 +59,8 @@ std::vector<WalkResult> Btf::StructWalkAll(uint32_t struct_id, uint32_t offset,
 // into the outermost struct. With `all`, every union member that covers the
 // offset is explored and each success appended; otherwise the first
 // covering member decides and `r` is the answer.
-absl::Status Btf::Walk(uint32_t sid, uint32_t off, uint32_t size,
-                       WalkResult& r, WalkAll* all) const {
+absl::Status Btf::Walk(uint32_t sid, uint32_t off, uint32_t size, WalkMode mode,
+                       bool in_union, WalkResult& r, WalkAll* all) const {
   for (int depth = 0; depth < kMaxNesting; ++depth) {
     const struct btf_type* t = type(sid);
     if (t == nullptr) {
@@ -68,6 +75,7 @@ absl::Status Btf::Walk(uint32_t sid, uint32_t off, uint32_t size,
     }
     const uint32_t vlen = btf_vlen(t);
     const bool ordered = ordered_struct(sid);
+    if (btf_is_union(t)) in_union = true;  // for this level and the ones below
     if (uint64_t{off} + size > t->size) {
       // A flexible array as the last member may be indexed past the end.
       const struct btf_type* last =
@@ -79,7 +87,7 @@ absl::Status Btf::Walk(uint32_t sid, uint32_t off, uint32_t size,
           btf_array(last)->nelems != 0 || off < moff) {
         return absl::OutOfRangeError(absl::StrCat(
             name_, ": access of ", size, " bytes at offset ", off,
-            " is beyond struct ", type_name(sid), " (size ", t->size, ")"));
+            " is beyond struct ", StructLabel(sid), " (size ", t->size, ")"));
       }
       const uint32_t elem = SkipModsAndTypedefs(btf_array(last)->type);
       const struct btf_type* et = type(elem);
@@ -88,7 +96,7 @@ absl::Status Btf::Walk(uint32_t sid, uint32_t off, uint32_t size,
           !(btf_is_int(et) || btf_is_composite(et))) {
         return absl::OutOfRangeError(absl::StrCat(
             name_, ": access at offset ", off, " is beyond struct ",
-            type_name(sid), " and its flexible array is not of ints or structs"));
+            StructLabel(sid), " and its flexible array is not of ints or structs"));
       }
       const uint32_t index = (off - moff) / esize;
       const uint32_t name_off = btf_members(t)[vlen - 1].name_off;
@@ -170,14 +178,14 @@ absl::Status Btf::Walk(uint32_t sid, uint32_t off, uint32_t size,
       if (mt != nullptr && btf_is_composite(mt)) {
         cur.member_offset += moff;
         nested = true;
-        status = Walk(mid, off - moff, size, cur, all);
+        status = Walk(mid, off - moff, size, mode, in_union, cur, all);
         return Verdict::kDecided;
       }
       if (mt != nullptr && btf_is_ptr(mt)) {
         if (msize != size || off != moff) {
           status = absl::InvalidArgumentError(absl::StrCat(
               name_, ": cannot access pointer member ", mname(), " at offset ",
-              moff, " of ", type_name(sid), " with an access of ", size,
+              moff, " of ", StructLabel(sid), " with an access of ", size,
               " bytes at offset ", off));
           return Verdict::kDecided;
         }
@@ -192,12 +200,15 @@ absl::Status Btf::Walk(uint32_t sid, uint32_t off, uint32_t size,
         }
       }
       // A scalar may be read anywhere inside the member, and an array of
-      // scalars used as scratch space (skb->cb[]), but not past its end.
-      if (uint64_t{off} + size > mtrue_end) {
+      // scalars used as scratch space (skb->cb[]); past its end only inside
+      // a union, where `mode` allows it (the struct's own end was checked
+      // above).
+      if (uint64_t{off} + size > mtrue_end &&
+          (mode == WalkMode::kMemberBound || !in_union)) {
         status = absl::InvalidArgumentError(absl::StrCat(
             name_, ": access of ", size, " bytes at offset ", off,
             " runs past the end of member ", mname(), " (ends at ", mtrue_end,
-            ") in ", type_name(sid)));
+            ") in ", StructLabel(sid)));
         return Verdict::kDecided;
       }
       cur.kind = WalkKind::kScalar;
@@ -222,7 +233,7 @@ absl::Status Btf::Walk(uint32_t sid, uint32_t off, uint32_t size,
       }
       return any ? absl::OkStatus()
                  : absl::InvalidArgumentError(absl::StrCat(
-                       name_, ": no member of union ", type_name(sid),
+                       name_, ": no member of union ", StructLabel(sid),
                        " fits an access of ", size, " bytes at offset ", off));
     }
     for (uint32_t i = 0; i < vlen; ++i) {
@@ -233,7 +244,7 @@ absl::Status Btf::Walk(uint32_t sid, uint32_t off, uint32_t size,
       return status;
     }
     return absl::InvalidArgumentError(absl::StrCat(
-        name_, ": ", type_name(sid), " has no member at offset ", off,
+        name_, ": ", StructLabel(sid), " has no member at offset ", off,
         " for an access of ", size, " bytes"));
   }
   return absl::InvalidArgumentError(

@@ -28,6 +28,7 @@ constexpr char kUsage[] =
     "           --kernel: the kernel's BTF objects, as `bpftool btf list`\n"
     "  layout   a struct's layout as pahole prints it (holes, cachelines)\n"
     "  dump     a type's C declaration as `bpftool btf dump format c` writes it\n"
+    "  walk     what a load at an offset into a struct gives, as the verifier decides\n"
     "  race     module unload race harness: checks lifetime rules under churn\n\n"
     "`btfreg COMMAND --help` describes each command's options.\n";
 }  // namespace
@@ -84,6 +85,7 @@ int main(int argc, char** argv) {
   if (command == "race") return btfreg::RaceCommand(argc - 2, argv + 2);
   if (command == "layout") return btfreg::LayoutCommand(argc - 2, argv + 2);
   if (command == "dump") return btfreg::DumpCommand(argc - 2, argv + 2);
+  if (command == "walk") return btfreg::WalkCommand(argc - 2, argv + 2);
   fprintf(stderr, "btfreg: unknown command '%s'\n\n%s", command.c_str(),
           btfreg::kUsage);
   return 2;

@@ -39,6 +39,20 @@ for variant in "pointer + id" "id, lock-free lookup" "id, mutex+map+refcount" "h
   check "table row '$variant'" grep -q -- "$variant" "$tmp/table.out"
 done
 
+# walk: the verifier's view of one load, on the fixture.
+"$btfreg" walk task_struct 40 8 --btf "$fixture" > "$tmp/walk.out" 2>&1; rc=$?
+check "walk to a pointer: exit 0" test $rc -eq 0
+check "walk: names the member" grep -q "^task_struct +40 (8 bytes): mm" "$tmp/walk.out"
+check "walk: the pointee" grep -q "pointer to struct mm_struct" "$tmp/walk.out"
+"$btfreg" walk task_struct 44 4 --btf "$fixture" > "$tmp/walk_half.out" 2>&1; rc=$?
+check "walk half a pointer: exit 1, refused" test $rc -eq 1 -a -n "$(grep -l refused "$tmp/walk_half.out")"
+"$btfreg" walk task_struct 40 8 --btf "$fixture" --json > "$tmp/walk.json" 2>&1
+check "walk --json" python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['kind']=='pointer' and d['pointee']=='mm_struct'" "$tmp/walk.json"
+"$btfreg" walk task_struct 40 3 --btf "$fixture" > /dev/null 2>&1; rc=$?
+check "walk size 3: exit 2" test $rc -eq 2
+"$btfreg" walk task_struct 40 8 --mode loose --btf "$fixture" > /dev/null 2>&1; rc=$?
+check "walk unknown mode: exit 2" test $rc -eq 2
+
 # The chart: a PNG (or SVG), one panel per scenario, where gnuplot is there.
 if command -v gnuplot > /dev/null 2>&1; then
   "$btfreg" compare --quick --btf "$fixture" --chart "$tmp/chart.svg" > /dev/null 2>&1; rc=$?

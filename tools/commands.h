@@ -3,6 +3,7 @@
 #ifndef BTFREG_TOOLS_COMMANDS_H_
 #define BTFREG_TOOLS_COMMANDS_H_
 
+#include <initializer_list>
 #include <string>
 
 #include <memory>
@@ -19,6 +20,7 @@ int CompareCommand(int argc, char** argv);
 int RaceCommand(int argc, char** argv);
 int LayoutCommand(int argc, char** argv);
 int DumpCommand(int argc, char** argv);
+int WalkCommand(int argc, char** argv);
 
 // The running kernel's vmlinux BTF when readable, else the bundled fixture
 // (tests/data/mini_vmlinux.btf); `note` says which and why.
@@ -34,6 +36,11 @@ absl::StatusOr<LoadedBtf> LoadBtfArgs(std::string path, const std::string& base_
 
 // Prints "btfreg: <status>" to stderr; returns exit code 1.
 int Fail(const absl::Status& status);
+
+// `spec` as a type id: a number, or a name with an optional kind word
+// ("union foo"); names are looked up in `kinds` in order (layout.cc).
+absl::StatusOr<uint32_t> ResolveTypeSpec(const Btf& btf, const std::string& spec,
+                                         std::initializer_list<int> kinds);
 
 }  // namespace btfreg
 

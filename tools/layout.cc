@@ -31,9 +31,10 @@ constexpr char kDumpUsage[] =
     "  --deps       also every type it needs, first (as bpftool emits them)\n"
     "  --json       {\"id\", \"kind\", \"name\", \"c\"}\n";
 
-// `spec` as a type id: a number, or a name with an optional kind word.
-absl::StatusOr<uint32_t> Resolve(const Btf& btf, const std::string& spec,
-                                 std::initializer_list<int> kinds) {
+}  // namespace
+
+absl::StatusOr<uint32_t> ResolveTypeSpec(const Btf& btf, const std::string& spec,
+                                         std::initializer_list<int> kinds) {
   uint32_t id = 0;
   if (absl::SimpleAtoi(spec, &id)) {
     if (id == 0 || !btf.valid_id(id)) {
@@ -57,6 +58,8 @@ absl::StatusOr<uint32_t> Resolve(const Btf& btf, const std::string& spec,
   }
   return absl::NotFoundError(absl::StrCat(btf.name(), ": no type named '", spec, "'"));
 }
+
+namespace {
 
 // Parses the options both commands share; returns an exit code or -1.
 struct Common {
@@ -91,7 +94,7 @@ int LayoutCommand(int argc, char** argv) {
   absl::StatusOr<LoadedBtf> loaded = LoadBtfArgs(c.path, c.base_path);
   if (!loaded.ok()) return Fail(loaded.status());
   const Btf& btf = *loaded->btf;
-  absl::StatusOr<uint32_t> id = Resolve(btf, c.type, {BTF_KIND_STRUCT, BTF_KIND_UNION});
+  absl::StatusOr<uint32_t> id = ResolveTypeSpec(btf, c.type, {BTF_KIND_STRUCT, BTF_KIND_UNION});
   if (!id.ok()) return Fail(id.status());
   absl::StatusOr<Layout> layout = StructLayout(btf, *id);
   if (!layout.ok()) return Fail(layout.status());
@@ -108,7 +111,7 @@ int DumpCommand(int argc, char** argv) {
   if (!loaded.ok()) return Fail(loaded.status());
   const Btf& btf = *loaded->btf;
   absl::StatusOr<uint32_t> id =
-      Resolve(btf, c.type, {BTF_KIND_STRUCT, BTF_KIND_UNION, BTF_KIND_TYPEDEF,
+      ResolveTypeSpec(btf, c.type, {BTF_KIND_STRUCT, BTF_KIND_UNION, BTF_KIND_TYPEDEF,
                             BTF_KIND_ENUM, BTF_KIND_ENUM64});
   if (!id.ok()) return Fail(id.status());
   absl::StatusOr<std::string> decl = CDeclaration(btf, *id, deps);
