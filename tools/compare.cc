@@ -33,7 +33,8 @@ constexpr char kUsage[] =
     "  (default)     10 modules; 1 and 2 threads; with and without a writer\n"
     "                churning module loads; median of 3 (about 30 s)\n"
     "  --quick       1 thread, no churn, short runs (a few seconds)\n"
-    "  --full        1, 10 and 1000 modules, longer runs (a few minutes)\n"
+    "  --full        1, 10, 1000 and 10000 modules, longer runs (a few minutes),\n"
+    "                and how each variant's lookup grows with the module count\n"
     "  --btf FILE    base BTF (default: the running kernel's vmlinux, or the\n"
     "                bundled fixture where /sys/kernel/btf is missing)\n"
     "  --json FILE   write the runs as Google Benchmark JSON\n"
@@ -42,7 +43,7 @@ constexpr char kUsage[] =
 
 struct Result {
   CompareRunKey key;
-  double ns_per_op = 0, lookups_per_op = 0, stale_hits = 0, failed = 0;
+  double ns_per_op = 0, lookups_per_op = 0, stale_hits = 0, skipped = 0, failed = 0;
   double bytes_per_reg = 0, bytes_per_state = 0, churn_cycles = 0;
 };
 
@@ -69,6 +70,7 @@ class Collector : public benchmark::BenchmarkReporter {
       r.ns_per_op = get("ns_per_op") * 1e9;
       r.lookups_per_op = get("lookups_per_op");
       r.stale_hits = get("stale_hits");
+      r.skipped = get("skipped");
       r.failed = get("failed");
       r.bytes_per_reg = get("bytes_per_reg");
       r.bytes_per_state = get("bytes_per_state");
@@ -242,9 +244,9 @@ int CompareCommand(int argc, char** argv) {
     o.min_time = 0.05;
     o.repetitions = 1;
   } else if (full) {
-    o.modules = {1, 10, 1000};
+    o.modules = {1, 10, 1000, 10000};
     o.min_time = 0.3;
-    o.repetitions = 5;
+    o.repetitions = 3;
   }
   // Unload outcomes, found by doing it once per variant.
   fprintf(stderr, "btfreg: checking what an unload does to each variant...\n");
@@ -284,7 +286,11 @@ int CompareCommand(int argc, char** argv) {
          "workload: ns per verifier operation (mark, struct access through\n"
          "  task_struct, sk_buff, file, module structs..., state compare).\n"
          "Per thread; median of %d run(s); ratio: to the pointer variant in\n"
-         "the same group. B/state: one frame with 8 stack slots.\n",
+         "the same group. B/state: one frame with 8 stack slots. The trace is\n"
+         "programs of vmlinux + 4 modules each, the same for every variant;\n"
+         "stale hits: lookups that found a module gone (under churn); skipped:\n"
+         "chains whose module was not there (under churn); failed: accesses\n"
+         "refused otherwise (0 unless something is wrong).\n",
          o.repetitions);
   std::vector<std::string> order;
   std::map<std::string, std::vector<const Result*>> groups;
@@ -300,18 +306,46 @@ int CompareCommand(int argc, char** argv) {
       if (r->key.variant == VariantKey(Variant::kPointer)) pointer = r->ns_per_op;
     }
     printf("\n%s\n", g.c_str());
-    printf("  %-26s %9s %8s %11s %9s %11s %11s  %s\n", "variant", "ns/op",
-           "ratio", "lookups/op", "B/reg", "B/state", "stale hits", "on unload");
+    printf("  %-26s %9s %8s %11s %9s %11s %11s %9s %7s  %s\n", "variant", "ns/op",
+           "ratio", "lookups/op", "B/reg", "B/state", "stale hits", "skipped", "failed",
+           "on unload");
     for (const Result* r : rows) {
       Variant v = Variant::kPointer;
       for (Variant x : o.variants) {
         if (r->key.variant == VariantKey(x)) v = x;
       }
-      printf("  %-26s %9.1f %7.2fx %11.2f %9.0f %11.0f %11.0f  %s\n",
+      printf("  %-26s %9.1f %7.2fx %11.2f %9.0f %11.0f %11.0f %9.0f %7.0f  %s\n",
              VariantName(v), r->ns_per_op,
              pointer > 0 ? r->ns_per_op / pointer : 0.0, r->lookups_per_op,
-             r->bytes_per_reg, r->bytes_per_state, r->stale_hits,
+             r->bytes_per_reg, r->bytes_per_state, r->stale_hits, r->skipped, r->failed,
              outcome[r->key.variant].c_str());
+    }
+  }
+  // How each variant's bare lookup grows with the modules loaded (one
+  // thread, no churn), when the run had several module counts.
+  std::set<int> counts;
+  for (const Result& r : collector.results) counts.insert(r.key.modules);
+  if (counts.size() > 1) {
+    printf("\nresolve step by modules loaded (1 thread, no churn), ns per lookup\n");
+    printf("  %-26s", "variant");
+    for (int m : counts) printf(" %9s", absl::StrCat(m, " mod").c_str());
+    printf(" %9s\n", "growth");
+    for (Variant v : o.variants) {
+      printf("  %-26s", VariantName(v));
+      double lo = 0, hi = 0;
+      for (int m : counts) {
+        double ns = 0;
+        for (const Result& r : collector.results) {
+          if (r.key.resolve && !r.key.churn && r.key.threads == 1 && r.key.modules == m &&
+              r.key.variant == VariantKey(v)) {
+            ns = r.ns_per_op;
+          }
+        }
+        printf(" %9.1f", ns);
+        if (m == *counts.begin()) lo = ns;
+        hi = ns;
+      }
+      printf(" %8.2fx\n", lo > 0 ? hi / lo : 0.0);
     }
   }
   if (!json.empty()) fprintf(stderr, "btfreg: JSON written to %s\n", json.c_str());

@@ -50,6 +50,7 @@ void Run(benchmark::State& state, Variant v, const std::string& base,
     total.ops += s.ops;
     total.lookups += s.lookups;
     total.stale_hits += s.stale_hits;
+    total.skipped += s.skipped;
     total.failed += s.failed;
   }
   const int64_t cycles = w.churn_cycles() - cycles0;
@@ -61,6 +62,7 @@ void Run(benchmark::State& state, Variant v, const std::string& base,
   state.counters["ns_per_op"] = C(static_cast<double>(total.ops), C::kIsRate | C::kInvert | C::kAvgThreads);
   state.counters["lookups_per_op"] = C(total.ops ? double(total.lookups) / total.ops : 0, C::kAvgThreads);
   state.counters["stale_hits"] = C(static_cast<double>(total.stale_hits));
+  state.counters["skipped"] = C(static_cast<double>(total.skipped));
   state.counters["failed"] = C(static_cast<double>(total.failed));
   state.counters["bytes_per_reg"] = C(static_cast<double>(RegBytes(v)), C::kAvgThreads);
   state.counters["bytes_per_state"] = C(static_cast<double>(StateBytes(v)), C::kAvgThreads);

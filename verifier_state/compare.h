@@ -10,9 +10,12 @@
 // Two families: "resolve/..." times the bare step "register -> BTF object ->
 // one field" (64 registers naming random objects per iteration), and
 // "verifier/..." runs one chain of the Workload's trace (workload.h) per
-// iteration, walks included, with one register variant. Counters: "ns_per_op" (wall time per operation),
-// "lookups_per_op", "stale_hits" (lookups that found the module gone, under
-// churn), "bytes_per_reg", "bytes_per_state", "churn_cycles".
+// iteration, walks included, with one register variant. Counters:
+// "ns_per_op" (wall time per operation), "lookups_per_op", "stale_hits"
+// (lookups that found the module gone, under churn), "skipped" (chains not
+// run because their module was not there, under churn), "failed" (accesses
+// refused for another reason: 0 unless something is wrong), "bytes_per_reg",
+// "bytes_per_state", "churn_cycles".
 
 #ifndef BTFREG_VERIFIER_STATE_COMPARE_H_
 #define BTFREG_VERIFIER_STATE_COMPARE_H_

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -143,39 +144,59 @@ void Workload::GenerateTrace(const std::vector<BtfRef>& objects) {
        id += 1 + rng() % 997) {
     if (base.kind(id) == BTF_KIND_STRUCT) base_starts.push_back(id);
   }
-  for (int i = 0; static_cast<int>(trace_.size()) < options_.chains &&
-                  i < options_.chains * 8;
-       ++i) {
-    // Half the chains start in a module when there are modules.
-    int object = -1;
-    uint32_t start;
-    if (objects.size() > 1 && rng() % 2 == 0) {
-      object = static_cast<int>(rng() % (objects.size() - 1));
-      const Btf& mod = *objects[object + 1];
-      start = mod.FindByName(absl::StrCat(names_[object], "_obj",
-                                          rng() % options_.structs_per_module),
-                             BTF_KIND_STRUCT);
-    } else {
-      start = base_starts[rng() % base_starts.size()];
-    }
-    const Btf& btf = *objects[object + 1];
-    Chain c{object, start, {}};
-    uint32_t cur = start;
-    for (int d = 0; d < options_.max_depth; ++d) {
-      Fields f;
-      CollectFields(btf, cur, 0, f, 0);
-      const bool last = d + 1 == options_.max_depth || f.pointers.empty();
-      if (last || (rng() % 4 == 0 && !f.scalars.empty())) {
-        if (f.scalars.empty()) break;
-        auto [off, size] = f.scalars[rng() % f.scalars.size()];
-        c.accesses.push_back({static_cast<int32_t>(off), size});
-        break;
+  // The programs: each uses vmlinux and modules_per_program of the modules.
+  const int modules = static_cast<int>(objects.size()) - 1;
+  const int per_program = std::max(1, options_.modules_per_program);
+  programs_ = std::max(1, (modules + per_program - 1) / per_program);
+  const int chains_per_program = std::max(16, options_.chains / programs_);
+  for (int p = 0; p < programs_; ++p) {
+    const int first = p * per_program;
+    const int count = std::max(0, std::min(per_program, modules - first));
+    int made = 0, module_chains = 0;
+    for (int i = 0; made < chains_per_program && i < chains_per_program * 8; ++i) {
+      // Half the chains start in the program's modules, each in turn (the
+      // first of them one in each), so that every module the program uses
+      // is used.
+      int object = -1;
+      uint32_t start;
+      if (count > 0 && (module_chains < count || rng() % 2 == 0)) {
+        object = first + module_chains % count;
+        const Btf& mod = *objects[object + 1];
+        start = mod.FindByName(absl::StrCat(names_[object], "_obj",
+                                            rng() % options_.structs_per_module),
+                               BTF_KIND_STRUCT);
+      } else {
+        start = base_starts[rng() % base_starts.size()];
       }
-      auto [off, pointee] = f.pointers[rng() % f.pointers.size()];
-      c.accesses.push_back({static_cast<int32_t>(off), 8});
-      cur = pointee;
+      const Btf& btf = *objects[object + 1];
+      Chain c{p, object, start, {}};
+      uint32_t cur = start;
+      for (int d = 0; d < options_.max_depth; ++d) {
+        Fields f;
+        CollectFields(btf, cur, 0, f, 0);
+        const bool last = d + 1 == options_.max_depth || f.pointers.empty();
+        if (last || (rng() % 4 == 0 && !f.scalars.empty())) {
+          if (f.scalars.empty()) break;
+          auto [off, size] = f.scalars[rng() % f.scalars.size()];
+          // Only what the walk accepts as a scalar: a member that another
+          // (a union's earlier one) shadows is not the trace's to use.
+          auto w = btf.StructWalk(cur, off, size);
+          if (!w.ok() || w->kind != WalkKind::kScalar) break;
+          c.accesses.push_back({static_cast<int32_t>(off), size});
+          break;
+        }
+        auto [off, pointee] = f.pointers[rng() % f.pointers.size()];
+        auto w = btf.StructWalk(cur, off, 8);
+        if (!w.ok() || w->kind != WalkKind::kPointer) break;
+        c.accesses.push_back({static_cast<int32_t>(off), 8});
+        cur = w->pointee_id;
+      }
+      if (!c.accesses.empty()) {
+        module_chains += object >= 0;  // the next module's turn
+        trace_.push_back(std::move(c));
+        ++made;
+      }
     }
-    if (!c.accesses.empty()) trace_.push_back(std::move(c));
   }
 }
 

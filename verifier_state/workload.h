@@ -57,14 +57,19 @@ struct WorkloadOptions {
   std::string base_path = std::string(kVmlinuxPath);
   int modules = 10;          // generated modules loaded beside the base
   int structs_per_module = 8;
-  int chains = 512;          // distinct chains in the trace
+  // The BPF programs the trace is made of: each uses vmlinux and this many
+  // of the modules (a program holds at most UsedBtfs::kMaxUsedBtfs), and
+  // together they use every module, as programs loaded on a kernel do.
+  int modules_per_program = 4;
+  int chains = 512;          // distinct chains in the trace, at least 16 a program
   int max_depth = 4;         // pointer loads per chain, at most
   uint64_t seed = 1;
 };
 
 // One step of the trace.
 struct Chain {
-  int object;                // -1: the base; k: module k
+  int program;               // which program of the trace it belongs to
+  int object;                // -1: the base; k: module k (one of its program's)
   uint32_t start_type;
   struct Access {
     int32_t off;
@@ -73,12 +78,19 @@ struct Chain {
   std::vector<Access> accesses;  // the last one reads a scalar
 };
 
+// What a run did. Without churn every variant runs the same trace and does
+// the same work: the same chains, ops, lookups and accesses, none skipped
+// and none failed (the trace holds only accesses the walk accepts). Under
+// churn the id and handle variants find modules gone (stale hits), end
+// those chains early and skip the chains of a module that is not there.
 struct RunStats {
-  int64_t chains = 0;
+  int64_t chains = 0;        // chains run to their end or to a stale hit
   int64_t ops = 0;           // marks + accesses + state compares
   int64_t lookups = 0;       // resolutions of a register's BTF object
+  int64_t accesses = 0;      // StructAccess calls
   int64_t stale_hits = 0;    // lookups that found the object gone
-  int64_t failed = 0;        // accesses that failed for another reason
+  int64_t skipped = 0;       // chains not run: their module was not there
+  int64_t failed = 0;        // accesses refused for another reason: a bug
 };
 
 // The kernel-like id lookup: an idr (std::unordered_map) under a mutex, and
@@ -130,6 +142,11 @@ class Workload {
   LockedIdr& locked_idr() { return *idr_; }
   const std::vector<Chain>& trace() const { return trace_; }
   const std::vector<std::string>& module_names() const { return names_; }
+  // The programs of the trace, and the program that uses module k.
+  int programs() const { return programs_; }
+  int ProgramOf(size_t module) const {
+    return static_cast<int>(module) / options_.modules_per_program;
+  }
   const WorkloadOptions& options() const { return options_; }
   // What the base is: a path, and whether it is the running kernel's.
   std::string base_description() const;
@@ -150,6 +167,7 @@ class Workload {
   std::vector<std::string> names_;
   std::vector<std::vector<uint8_t>> module_bytes_;
   std::vector<Chain> trace_;
+  int programs_ = 1;
 
   std::thread churn_;
   std::atomic<bool> churn_stop_{false};
@@ -164,8 +182,12 @@ class Program {
   using Reg = typename R::Reg;
   static constexpr bool kPins = std::is_same<R, PointerResolver>::value;
 
-  Program(Workload& w, R resolver)
-      : w_(w), r_(std::move(resolver)), used_(w.registry()) {
+  Program(Workload& w, R resolver) : w_(w), r_(std::move(resolver)) {
+    // One UsedBtfs a program of the trace: the pointer variant pins each
+    // program's modules at its load, as BPF_PROG_LOAD does.
+    for (int p = 0; p < w.programs(); ++p) {
+      used_.push_back(std::make_unique<UsedBtfs>(w.registry()));
+    }
     objects_.resize(w.module_names().size() + 1);
     for (size_t k = 0; k <= w.module_names().size(); ++k) Refresh(k);
     saved_.PushFrame(-1, 0);
@@ -203,13 +225,17 @@ class Program {
     for (int64_t i = 0; i < n; ++i) {
       const Chain& c = trace[next_++ % trace.size()];
       const size_t k = static_cast<size_t>(c.object + 1);
-      if (!objects_[k] && !Refresh(k)) continue;  // module going right now
+      if (!objects_[k] && !Refresh(k)) {  // module going right now
+        ++s.skipped;
+        continue;
+      }
       Reg& reg = cur_.cur().regs[6];
       MarkBtfId(r_, reg, objects_[k], c.start_type);
       ++s.ops;
       for (const Chain::Access& a : c.accesses) {
         absl::Status st = StructAccess(r_, reg, a.off, a.size, reg);
         ++s.ops;
+        ++s.accesses;
         if (st.ok()) continue;
         if (st.code() == absl::StatusCode::kFailedPrecondition) {
           objects_[k] = BtfRef();  // gone: look it up by name next time
@@ -243,7 +269,8 @@ class Program {
   bool Refresh(size_t k) {
     const std::string name = k == 0 ? "vmlinux" : w_.module_names()[k - 1];
     if (kPins) {
-      auto ref = used_.Add(name);
+      // The base is every program's; a module, its program's.
+      auto ref = used_[k == 0 ? 0 : w_.ProgramOf(k - 1)]->Add(name);
       objects_[k] = ref.ok() ? *ref : BtfRef();
     } else {
       objects_[k] = k == 0 ? w_.registry().base() : w_.registry().GetByName(name);
@@ -266,7 +293,7 @@ class Program {
 
   Workload& w_;
   R r_;
-  UsedBtfs used_;
+  std::vector<std::unique_ptr<UsedBtfs>> used_;  // by program
   std::vector<Reg> resolve_regs_;
   std::vector<size_t> resolve_objects_;
   size_t next_resolve_ = 0;
