@@ -20,6 +20,7 @@
 
 #include "btf/btf.h"
 #include "gtest/gtest.h"
+#include "tests/kernel_btf_load.h"
 
 namespace btfreg {
 namespace {
@@ -29,24 +30,6 @@ std::vector<uint8_t> Read(const std::string& path) {
   return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
 }
 
-// The kernel's verdict: true if it loads; `log` gets its complaint.
-bool KernelAccepts(const std::vector<uint8_t>& b, std::string* log, int* err) {
-  static char buf[1 << 16];
-  buf[0] = '\0';
-  LIBBPF_OPTS(bpf_btf_load_opts, opts, .log_buf = buf, .log_level = 1,
-              .log_size = sizeof(buf));
-  int fd = bpf_btf_load(b.data(), b.size(), &opts);
-  *err = fd < 0 ? errno : 0;
-  if (fd >= 0) {
-    close(fd);
-    return true;
-  }
-  // The last line of the log names the problem.
-  std::string all(buf);
-  while (!all.empty() && all.back() == '\n') all.pop_back();
-  *log = all.substr(all.rfind('\n') == std::string::npos ? 0 : all.rfind('\n') + 1);
-  return false;
-}
 
 class KernelDiffTest : public ::testing::Test {
  protected:

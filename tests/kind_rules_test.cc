@@ -22,6 +22,7 @@
 
 #include "btf/btf.h"
 #include "gtest/gtest.h"
+#include "tests/kernel_btf_load.h"
 
 namespace btfreg {
 namespace {
@@ -405,24 +406,6 @@ TEST(KindRulesTest, BtfregRejectsEachBrokenRule) {
   printf("%d rules, each broken once\n", n);
 }
 
-// The kernel's verdict: true if it loads; `log` gets its last line.
-bool KernelAccepts(const std::vector<uint8_t>& b, std::string* log, int* err) {
-  static char buf[1 << 16];
-  buf[0] = '\0';
-  LIBBPF_OPTS(bpf_btf_load_opts, opts, .log_buf = buf, .log_level = 1,
-              .log_size = sizeof(buf));
-  const int fd = bpf_btf_load(b.data(), b.size(), &opts);
-  *err = fd < 0 ? errno : 0;
-  if (fd >= 0) {
-    close(fd);
-    return true;
-  }
-  std::string all(buf);
-  while (!all.empty() && all.back() == '\n') all.pop_back();
-  const size_t nl = all.rfind('\n');
-  *log = nl == std::string::npos ? all : all.substr(nl + 1);
-  return false;
-}
 
 TEST(KindRulesTest, TheKernelRejectsEachToo) {
   std::string log;
