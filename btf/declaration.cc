@@ -148,6 +148,12 @@ absl::StatusOr<std::string> CDeclaration(const Btf& btf, uint32_t id,
             "than ", kMaxPaddingLines, " lines of padding (reaching type ", t,
             "); btf_dump writes a line per 8 bytes of a gap"));
       }
+      if (cost.zero_alignment() != 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            btf.name(), ": type ", id, " reaches type ", cost.zero_alignment(),
+            ", a ", KindName(btf.kind(cost.zero_alignment())),
+            " of size 0, whose alignment (0) libbpf's btf_dump would divide by"));
+      }
       if (cost.align_work() > kMaxAlignWork) {
         return absl::InvalidArgumentError(absl::StrCat(
             btf.name(), ": type ", id, " reaches type ", t, ", whose alignment "

@@ -87,7 +87,12 @@ uint64_t SpellingCost::AlignWork(uint32_t id) {
   if (t == nullptr) return 1;
   if (btf_is_mod(t) || btf_is_typedef(t)) return Add(1, AlignWork(t->type));
   if (btf_is_array(t)) return Add(1, AlignWork(btf_array(t)->type));
-  if (!btf_is_composite(t)) return 1;
+  if (!btf_is_composite(t)) {
+    // libbpf aligns a scalar by its size, capped at a pointer's.
+    const bool sized = btf_is_int(t) || btf_is_any_enum(t) || btf_is_float(t);
+    if (sized && t->size == 0 && zero_alignment_ == 0) zero_alignment_ = id;
+    return 1;
+  }
   // Validated BTF has no loop through struct members by value, so the
   // recursion ends; its depth is bounded by the validator's nesting cap.
   if (auto it = align_.find(id); it != align_.end()) return it->second;

@@ -41,6 +41,9 @@ class SpellingCost {
   uint64_t AlignWork(uint32_t id);
   // AlignWork summed over every struct and union this object has costed.
   uint64_t align_work() const { return align_work_; }
+  // A type those alignments reach whose alignment is 0 (an INT of size 0,
+  // which the kernel accepts): btf_dump divides by it. 0 if none.
+  uint32_t zero_alignment() const { return zero_alignment_; }
   // Lines of padding counted so far, over every struct this object has
   // costed (each once, however often it is used).
   uint64_t padding_lines() const { return padding_lines_; }
@@ -53,6 +56,7 @@ class SpellingCost {
   absl::flat_hash_map<uint32_t, uint64_t> align_;  // memo of AlignWork
   uint64_t padding_lines_ = 0;
   uint64_t align_work_ = 0;
+  uint32_t zero_alignment_ = 0;
 };
 
 }  // namespace btfreg

@@ -7,6 +7,7 @@
 // or inside Bazel's linux-sandbox: this target is tagged no-sandbox).
 
 #include <bpf/bpf.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -87,8 +88,24 @@ TEST_F(KernelDiffTest, CorpusAndFixtures) {
     memcpy(&b[4], &len, 4);
     Compare("mini_vmlinux.btf with " + std::to_string(extra) + " more header bytes", b);
   }
-  printf("compared %d inputs; the kernel rejected %d\n", compared_, kernel_rejects_);
+  // The fuzz corpus (tests/fuzz/corpus/): inputs that once found something,
+  // the standalone ones (selector byte 0), without the selector.
+  int fuzz = 0;
+  if (DIR* d = opendir("tests/fuzz/corpus")) {
+    while (dirent* e = readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      std::vector<uint8_t> b = Read(std::string("tests/fuzz/corpus/") + e->d_name);
+      if (b.empty() || b[0] != 0) continue;
+      b.erase(b.begin());
+      Compare(std::string("fuzz corpus ") + e->d_name, b);
+      ++fuzz;
+    }
+    closedir(d);
+  }
+  printf("compared %d inputs (%d from the fuzz corpus); the kernel rejected %d\n", compared_,
+         fuzz, kernel_rejects_);
   EXPECT_GT(kernel_rejects_, 10);
+  EXPECT_GE(fuzz, 2);
 }
 
 TEST_F(KernelDiffTest, MutatedFixture) {
