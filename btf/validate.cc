@@ -3,8 +3,8 @@
 #include <bpf/btf.h>
 #include <linux/btf.h>
 
-#include <cstring>
 #include <algorithm>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -407,6 +407,31 @@ absl::Status ValidateHeader(absl::Span<const uint8_t> raw,
   }
   if (type_end > h.str_off) {
     return Bad(name, "type and string sections overlap");
+  }
+  // The two sections tile the data: nothing before, between or after
+  // them, and the strings last (the kernel's btf_check_sec_info: "Unsupported
+  // section found", and btf_parse_str_sec: "String section is not at the
+  // end"). Ordered by offset, as the kernel sorts them.
+  {
+    struct Section {
+      uint64_t off, len;
+      const char* what;
+    } secs[2] = {{h.type_off, h.type_len, "type"}, {h.str_off, h.str_len, "string"}};
+    if (secs[1].off < secs[0].off) std::swap(secs[0], secs[1]);
+    uint64_t covered = 0;
+    for (const Section& sec : secs) {
+      if (sec.off > covered) {
+        return Bad(name, absl::StrCat(sec.off - covered, " bytes of data before the ",
+                                      sec.what, " section (at ", sec.off,
+                                      ") belong to no section"));
+      }
+      covered = std::max(covered, sec.off + sec.len);
+    }
+    if (covered != data) {
+      return Bad(name, absl::StrCat(data - covered, " bytes of data after the sections (",
+                                    covered, " of ", data, ") belong to no section"));
+    }
+    if (str_end != data) return Bad(name, "the string section is not at the end of the data");
   }
   if (h.str_len > kMaxStrOffset) {
     return Bad(name, absl::StrCat("string section of ", h.str_len,

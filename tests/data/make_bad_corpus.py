@@ -83,6 +83,13 @@ def main():
         "kflag_on_ptr.btf": (patch32(src, ptr_off + 4, (1 << 31) | (KIND_PTR << 24)),
                              "kind_flag set on PTR"),
         "not_btf_at_all.btf": (b"#!/bin/sh\necho hello\n", "neither raw BTF"),
+        # The sections must tile the data (the kernel: "Unsupported section
+        # found"): a gap between the types and the strings, bytes after the
+        # strings.
+        "section_gap.btf": (patch_hdr(src[:hdr_len + type_off + type_len], type_len=type_len - 4)
+                            + src[hdr_len + type_off + type_len:],
+                            "belong to no section"),
+        "trailing_data.btf": (src + b"\0\0\0\0", "after the sections"),
     }
     os.makedirs(OUT, exist_ok=True)
     with open(os.path.join(OUT, "expected.tsv"), "w") as tsv:
