@@ -439,6 +439,9 @@ class KindChecker {
         if (bits == 0 && off % 8 != 0) {
           return Bad(name_, id, absl::StrCat("invalid member offset (member ", i, ")"));
         }
+        if (bits > mt->size * 8) {  // btf_enum_check_kflag_member
+          return Bad(name_, id, absl::StrCat("invalid member bitfield_size (member ", i, ")"));
+        }
         continue;
       }
       if (bits != 0) {
@@ -470,9 +473,11 @@ class KindChecker {
       }
       return absl::OkStatus();
     }
+    // Returns and arguments must have a size (the kernel's btf_type_id_size):
+    // not void (but a last "..."), a FWD, a FUNC or a FUNC_PROTO.
     if (proto->type != 0) {
       const struct btf_type* r = Resolve(proto->type);
-      if (r == nullptr || !IsValueKind(btf_kind(r)) ) {
+      if (r == nullptr || !IsValueKind(btf_kind(r)) || btf_is_fwd(r)) {
         return Bad(name_, id, "invalid return type");
       }
     }
@@ -486,7 +491,7 @@ class KindChecker {
         continue;
       }
       const struct btf_type* a = Resolve(p[i].type);
-      if (a == nullptr || !IsValueKind(btf_kind(a))) return Bad(name_, id, arg);
+      if (a == nullptr || !IsValueKind(btf_kind(a)) || btf_is_fwd(a)) return Bad(name_, id, arg);
       if (p[i].name_off != 0 && !ValidIdentifier(Str(p[i].name_off))) {
         return Bad(name_, id, arg);
       }

@@ -276,6 +276,10 @@ const std::vector<Case>& Cases() {
        [](Raw& r, uint32_t i) { r.Composite(BTF_KIND_STRUCT, "s", 8, {{"a", i, (33u << 24)}}, true); }},
       {"ENUM member off a byte", "invalid member offset (member 0)",
        [](Raw& r, uint32_t) { r.Composite(BTF_KIND_STRUCT, "s", 8, {{"e", r.Enum("e", 4, {"A"}), 4}}); }},
+      {"bitfield wider than its ENUM", "invalid member bitfield_size (member 0)",
+       [](Raw& r, uint32_t) {
+         r.Composite(BTF_KIND_STRUCT, "s", 8, {{"e", r.Enum("e", 4, {"A"}), (33u << 24)}}, true);
+       }},
       {"bitfield of a struct", "invalid member bitfield_size (member 0)",
        [](Raw& r, uint32_t i) {
          const uint32_t in = r.Composite(BTF_KIND_STRUCT, "in", 4, {{"x", i, 0}});
@@ -298,6 +302,14 @@ const std::vector<Case>& Cases() {
        [](Raw& r, uint32_t i) { r.Proto(i, {{"", 0}, {"b", i}}); }},
       {"parameter of DATASEC type", "invalid arg#1",
        [](Raw& r, uint32_t i) { r.Proto(i, {{"a", r.Datasec(".data", 4, {{r.Var("v", i), 0, 4}})}}); }},
+      {"parameter of FWD type", "invalid arg#1",
+       [](Raw& r, uint32_t i) { r.Proto(i, {{"a", r.Type("f", Info(BTF_KIND_FWD), 0)}}); }},
+      {"parameter of a typedef of a FWD", "invalid arg#1",
+       [](Raw& r, uint32_t i) {
+         r.Proto(i, {{"a", r.Ref(BTF_KIND_TYPEDEF, r.Type("f", Info(BTF_KIND_FWD), 0), "t")}});
+       }},
+      {"FUNC_PROTO returning a FWD", "invalid return type",
+       [](Raw& r, uint32_t) { r.Proto(r.Type("f", Info(BTF_KIND_FWD), 0), {}); }},
       {"parameter named badly", "invalid arg#1",
        [](Raw& r, uint32_t i) { r.Proto(i, {{"a.b c", i}}); }},
       {"VAR of a FWD", "VAR of invalid type",
