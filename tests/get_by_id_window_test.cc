@@ -60,13 +60,15 @@ TEST(GetByIdWindowTest, AnObjectWhoseLastPutCameFirstIsNotRevived) {
   // The reader holds a pointer to the object and no reference. The module
   // goes and the last reference is dropped: the count reaches 0.
   ASSERT_TRUE(registry.ModuleGoing("nf_mini").ok());
-  mod->reset();
-  EXPECT_EQ(registry.Stats().awaiting_grace, 1);
   {
-    // A read section of this thread's keeps the grace period from ending
-    // while the reader's outcome is looked at: whatever it queued is still
-    // queued, nothing is freed yet.
+    // A read section of this thread's, begun before the last put, keeps the
+    // grace period that the free waits for from ending while the reader's
+    // outcome is looked at: whatever was queued is still queued, nothing is
+    // freed yet. (A read section begun after the free was queued would not:
+    // a grace period waits only for the readers there when it starts.)
     rcu::ReadSection rs;
+    mod->reset();
+    EXPECT_EQ(registry.Stats().awaiting_grace, 1);
     {
       std::lock_guard<std::mutex> l(g_window.mu);
       g_window.open = true;
