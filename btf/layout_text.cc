@@ -153,6 +153,10 @@ class TextWriter {
       newline = false;
       out_ += Tabs(indent);
       Boundary(m.offset, indent, cacheline);
+      // An array of 0 elements as the last of several struct members, not
+      // in any union: a flexible array, written "[]".
+      const bool flexible = !l.is_union && !in_union && &m == &l.members.back() &&
+                            l.members.size() > 1;
       if (m.nested != nullptr) {
         absl::StrAppend(&out_, m.qualifiers, m.nested->is_union ? "union {\n" : "struct {\n");
         // pahole prints a pointer to an anonymous type through its pointer
@@ -169,8 +173,6 @@ class TextWriter {
         if (!m.qualifiers.empty() && !m.nested->is_union) Summary(*m.nested, indent + 1);
         const bool pointer = m.dims == " *";
         std::string dims = pointer ? "" : m.dims;
-        const bool flexible = !l.is_union && !in_union && &m == &l.members.back() &&
-                              l.members.size() > 1;
         if (flexible && absl::StartsWith(dims, "[0]")) dims.replace(0, 3, "[]");
         absl::StrAppend(&out_, Tabs(indent), "}", pointer ? " *" : "",
                         m.name.empty() ? "" : " ", m.name, dims, ";");
@@ -189,8 +191,6 @@ class TextWriter {
         const int width = type_spacing + name_spacing - static_cast<int>(m.name.size()) - 3;
         absl::StrAppend(&out_, std::string(width > 1 ? width : 1, ' '), OffsetComment(m));
       } else {
-        const bool flexible = !l.is_union && !in_union && &m == &l.members.back() &&
-                              l.members.size() > 1;
         std::string text = Declarator(btf_, m, type_spacing, flexible);
         if (m.bitfield_size != 0) absl::StrAppend(&text, ":", m.bitfield_size);
         text += ";";
