@@ -58,7 +58,7 @@ if command -v gnuplot > /dev/null 2>&1; then
   "$btfreg" compare --quick --btf "$fixture" --chart "$tmp/chart.svg" > /dev/null 2>&1; rc=$?
   check "compare --chart: exit 0" test $rc -eq 0
   check "chart: an SVG" grep -q "<svg" "$tmp/chart.svg"
-  check "chart: a panel titled by scenario" grep -q "resolve step, 10 modules, 1 thread" "$tmp/chart.svg"
+  check "chart: a panel titled by scenario" grep -q "resolve step: 10 modules, 1 thread" "$tmp/chart.svg"
   check "chart: ratios to the pointer variant on the bars" grep -q "1.0x" "$tmp/chart.svg"
 else
   echo "SKIP: compare --chart: gnuplot is not installed (apt-get install gnuplot-nox)"

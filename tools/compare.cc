@@ -99,20 +99,12 @@ std::string CpuModel() {
   return "unknown CPU";
 }
 
-// A group of the table: one family at one module count, thread count and
-// churn.
+// A group of the table, and a panel of the chart: one family at one module
+// count, thread count and churn.
 std::string GroupName(const CompareRunKey& k) {
   return absl::StrCat(k.resolve ? "resolve step: " : "workload: ", k.modules,
                       " modules, ", k.threads,
                       k.threads == 1 ? " thread" : " threads",
-                      k.churn ? ", writer churning" : "");
-}
-
-// One panel of the chart: a family (the bare resolve step or the whole
-// workload) at one module count, thread count and churn.
-std::string PanelTitle(const CompareRunKey& k) {
-  return absl::StrCat(k.resolve ? "resolve step" : "verifier workload", ", ", k.modules,
-                      " modules, ", k.threads, k.threads == 1 ? " thread" : " threads",
                       k.churn ? ", writer churning" : "");
 }
 
@@ -156,7 +148,7 @@ int DrawChart(const std::string& path, const std::vector<Result>& results,
   for (const Result& r : results) {
     const PanelKey k{r.key.modules, r.key.threads, r.key.churn, !r.key.resolve};
     ns[k][r.key.variant] = r.ns_per_op;
-    titles[k] = PanelTitle(r.key);
+    titles[k] = GroupName(r.key);
     families.insert(r.key.resolve);
   }
   const int columns = static_cast<int>(families.size());

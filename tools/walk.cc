@@ -24,8 +24,8 @@ constexpr char kWalkUsage[] =
     "  --btf FILE    BTF to read (default: the running kernel's vmlinux)\n"
     "  --base FILE   FILE is split BTF (a module) on this base\n"
     "  --mode M      a scalar read past its member's end: 'unions' (allowed\n"
-    "                inside a union, as kernels since 2023 do; the default) or\n"
-    "                'strict' (never, as kernels 5.10 to 6.4)\n"
+    "                inside a union, as since the kernel's 2023 fix for fields\n"
+    "                in unions; the default) or 'strict' (never, as before it)\n"
     "  --json        {\"struct\", \"offset\", \"size\", \"ok\", \"kind\", ...}\n"
     "Exit 0 if the verifier would accept the load, 1 if not (with its reason).\n";
 
