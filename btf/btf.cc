@@ -511,16 +511,11 @@ absl::StatusOr<std::string> Btf::TypeName(uint32_t id) const {
         " bytes (at least ",
         cost >= kSpellingUnbounded ? std::string("unbounded") : absl::StrCat(cost), ")"));
   }
-  if (spelling.zero_alignment() != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        name_, ": spelling type ", id, " reaches type ", spelling.zero_alignment(),
-        ", a ", KindName(kind(spelling.zero_alignment())),
-        " of size 0, whose alignment (0) libbpf's btf_dump would divide by"));
-  }
-  if (spelling.align_work() > kMaxSpellingAlignWork) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        name_, ": spelling type ", id, " would make libbpf compute alignments "
-        "through more than ", kMaxSpellingAlignWork, " nested members"));
+  if (absl::Status s = spelling.AlignmentProblem(absl::StrCat("spelling type ", id),
+                                                  kMaxSpellingAlignWork,
+                                                  absl::StatusCode::kResourceExhausted);
+      !s.ok()) {
+    return s;
   }
   MutexLock lock(dump_mu_);
   LibbpfLog log;

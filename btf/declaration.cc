@@ -102,6 +102,16 @@ std::string OwnDeclaration(const std::string& text, int kind, absl::string_view 
   return absl::StrCat(chunks.back(), "\n\n");
 }
 
+// Whether `id` is declared on its own in a `format c` dump: a named struct,
+// union, enum, typedef or forward declaration.
+bool HasOwnDeclaration(const Btf& btf, uint32_t id) {
+  const int kind = btf.kind(id);
+  const bool declared = kind == BTF_KIND_STRUCT || kind == BTF_KIND_UNION ||
+                        kind == BTF_KIND_ENUM || kind == BTF_KIND_ENUM64 ||
+                        kind == BTF_KIND_TYPEDEF || kind == BTF_KIND_FWD;
+  return declared && !btf.type_name(id).empty();
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> CDeclaration(const Btf& btf, uint32_t id,
@@ -111,10 +121,7 @@ absl::StatusOr<std::string> CDeclaration(const Btf& btf, uint32_t id,
         absl::StrCat(btf.name(), ": no type ", id, " to declare"));
   }
   const int kind = btf.kind(id);
-  const bool declarable = kind == BTF_KIND_STRUCT || kind == BTF_KIND_UNION ||
-                          kind == BTF_KIND_ENUM || kind == BTF_KIND_ENUM64 ||
-                          kind == BTF_KIND_TYPEDEF || kind == BTF_KIND_FWD;
-  if (!declarable || btf.type_name(id).empty()) {
+  if (!HasOwnDeclaration(btf, id)) {
     return absl::InvalidArgumentError(absl::StrCat(
         btf.name(), ": type ", id, " (", KindName(kind),
         ") has no declaration of its own; bpftool writes only named structs, "
@@ -137,10 +144,7 @@ absl::StatusOr<std::string> CDeclaration(const Btf& btf, uint32_t id,
     }
     // Each named type is declared once; anonymous ones are spelled where
     // they are used, and counted there.
-    const int k = btf.kind(t);
-    if (!btf.type_name(t).empty() &&
-        (k == BTF_KIND_STRUCT || k == BTF_KIND_UNION || k == BTF_KIND_ENUM ||
-         k == BTF_KIND_ENUM64 || k == BTF_KIND_TYPEDEF || k == BTF_KIND_FWD)) {
+    if (HasOwnDeclaration(btf, t)) {
       total = std::min(total + cost.Declaration(t), kSpellingUnbounded);
       if (cost.padding_lines() > kMaxPaddingLines) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -148,17 +152,11 @@ absl::StatusOr<std::string> CDeclaration(const Btf& btf, uint32_t id,
             "than ", kMaxPaddingLines, " lines of padding (reaching type ", t,
             "); btf_dump writes a line per 8 bytes of a gap"));
       }
-      if (cost.zero_alignment() != 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            btf.name(), ": type ", id, " reaches type ", cost.zero_alignment(),
-            ", a ", KindName(btf.kind(cost.zero_alignment())),
-            " of size 0, whose alignment (0) libbpf's btf_dump would divide by"));
-      }
-      if (cost.align_work() > kMaxAlignWork) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            btf.name(), ": type ", id, " reaches type ", t, ", whose alignment "
-            "libbpf would compute through more than ", kMaxAlignWork,
-            " nested members (a type used more than once at each level)"));
+      if (absl::Status s = cost.AlignmentProblem(
+              absl::StrCat("type ", id, "'s C declaration (at type ", t, ")"),
+              kMaxAlignWork, absl::StatusCode::kInvalidArgument);
+          !s.ok()) {
+        return s;
       }
       if (total > kMaxDeclaration) {
         return absl::InvalidArgumentError(absl::StrCat(

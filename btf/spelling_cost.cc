@@ -6,6 +6,8 @@
 #include <climits>
 #include <cstring>
 
+#include "absl/strings/str_cat.h"
+
 namespace btfreg {
 namespace {
 
@@ -101,6 +103,22 @@ uint64_t SpellingCost::AlignWork(uint32_t id) {
   for (uint32_t i = 0; i < btf_vlen(t); ++i) work = Add(work, AlignWork(m[i].type));
   align_[id] = work;
   return work;
+}
+
+absl::Status SpellingCost::AlignmentProblem(absl::string_view what, uint64_t max_work,
+                                            absl::StatusCode over) const {
+  if (zero_alignment_ != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        btf_.name(), ": ", what, " reaches type ", zero_alignment_, ", a ",
+        KindName(btf_.kind(zero_alignment_)),
+        " of size 0, whose alignment (0) libbpf's btf_dump would divide by"));
+  }
+  if (align_work_ > max_work) {
+    return absl::Status(over, absl::StrCat(
+        btf_.name(), ": ", what, " would make libbpf compute alignments through more "
+        "than ", max_work, " nested members (a type used more than once at each level)"));
+  }
+  return absl::OkStatus();
 }
 
 uint64_t SpellingCost::Declaration(uint32_t id) {

@@ -16,6 +16,8 @@
 #include <cstdint>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "btf/btf.h"
 
 namespace btfreg {
@@ -47,6 +49,13 @@ class SpellingCost {
   // Lines of padding counted so far, over every struct this object has
   // costed (each once, however often it is used).
   uint64_t padding_lines() const { return padding_lines_; }
+
+  // What the alignments counted so far forbid, for TypeName and
+  // CDeclaration alike: InvalidArgument if one is 0; `over` (the caller's
+  // code) if libbpf would make more than `max_work` align_of calls; OK
+  // otherwise. `what` names the query in the message ("spelling type 7").
+  absl::Status AlignmentProblem(absl::string_view what, uint64_t max_work,
+                                absl::StatusCode over) const;
 
  private:
   uint64_t Body(uint32_t id, const struct btf_type* t);
