@@ -11,7 +11,7 @@
 
 #include "benchmark/benchmark.h"
 #include "btf/btf.h"
-#include "verifier_state/workload.h"
+#include "harness/workload.h"
 
 namespace btfreg {
 namespace {

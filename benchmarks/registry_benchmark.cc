@@ -21,7 +21,7 @@
 #include "benchmark/benchmark.h"
 #include "btf/synth.h"
 #include "registry/registry.h"
-#include "verifier_state/workload.h"
+#include "harness/workload.h"
 
 namespace btfreg {
 namespace {

@@ -1,5 +1,5 @@
 // The bare resolve step and the verifier workload with every register
-// variant (verifier_state/compare.h), on the running
+// variant (harness/compare.h), on the running
 // kernel's BTF (or the fixture): 1, 10 and 1,000 modules, 1 and 2 threads,
 // with and without a writer churning module loads and unloads.
 //
@@ -8,7 +8,7 @@
 // `btfreg compare` runs the same benchmarks and prints them as a table.
 
 #include "benchmark/benchmark.h"
-#include "verifier_state/compare.h"
+#include "harness/compare.h"
 
 namespace {
 

@@ -32,6 +32,7 @@
 namespace btfreg {
 
 class BtfRef;
+class ModulePin;
 class Registry;
 
 // A compact handle: a slot in the registry's handle table and the slot's
@@ -60,28 +61,63 @@ struct Counters {
   std::atomic<int64_t> underflows{0};        // puts without a matching get
 };
 
-// One registered BTF object. Allocated by the Registry, freed by the last
-// reference's release after a grace period.
-struct BtfObject {
-  // INVARIANT: refcnt > 0 while the object is published; once it reaches 0
+class HandleTable;
+class IdTable;
+
+// One registered BTF object, allocated by the Registry and freed by the last
+// reference's release after a grace period. Its identity is fixed when it is
+// published; its counts and `going` change, only through the registry and
+// the references that name it (friends below). Nothing here is for a user:
+// BtfRef and ModulePin are the public faces of an object.
+class BtfObject {
+ public:
+  BtfObject(uint32_t id, std::string name, bool is_module, uint32_t kernel_id,
+            std::unique_ptr<const Btf> btf, std::shared_ptr<Counters> counters)
+      : id_(id),
+        name_(std::move(name)),
+        is_module_(is_module),
+        kernel_id_(kernel_id),
+        btf_(std::move(btf)),
+        counters_(std::move(counters)) {}
+  BtfObject(const BtfObject&) = delete;
+  BtfObject& operator=(const BtfObject&) = delete;
+
+  uint32_t id() const { return id_; }
+  const std::string& name() const { return name_; }
+  bool is_module() const { return is_module_; }
+  uint32_t kernel_id() const { return kernel_id_; }
+  BtfHandle handle() const { return handle_; }
+  const Btf& btf() const { return *btf_; }
+  bool going() const { return going_.load(std::memory_order_acquire); }
+  int32_t pins() const { return pins_.load(std::memory_order_acquire); }
+
+ private:
+  friend class ::btfreg::BtfRef;
+  friend class ::btfreg::ModulePin;
+  friend class ::btfreg::Registry;
+  friend class HandleTable;  // sets handle_ as it publishes the object
+  friend void Put(BtfObject* obj);
+  friend void FreeObject(void* obj);
+
+  // INVARIANT: refcnt_ > 0 while the object is published; once it reaches 0
   // it never rises again (lookups use increment-if-not-zero).
-  std::atomic<int32_t> refcnt{1};
+  std::atomic<int32_t> refcnt_{1};
   // Module pins (the kernel's try_module_get on a btf_mod_pair): while
   // non-zero, ModuleGoing is refused.
-  std::atomic<int32_t> pins{0};
+  std::atomic<int32_t> pins_{0};
   // Set under the registry lock just before the id is unpublished.
-  std::atomic<bool> going{false};
+  std::atomic<bool> going_{false};
 
-  uint32_t id = 0;          // registry id; never changes
-  std::string name;         // "vmlinux" or the module's name
-  bool is_module = false;
-  uint32_t kernel_id = 0;   // the kernel's BTF id, 0 if not from the kernel
-  BtfHandle handle{};       // never changes
-  std::unique_ptr<const Btf> btf;
+  const uint32_t id_;         // registry id
+  const std::string name_;    // "vmlinux" or the module's name
+  const bool is_module_;
+  const uint32_t kernel_id_;  // the kernel's BTF id, 0 if not from the kernel
+  BtfHandle handle_{};        // set once, before the object is published
+  const std::unique_ptr<const Btf> btf_;
   // A module's BTF is split on the base: the base lives as long as it does.
-  std::unique_ptr<BtfRef> base;
-  std::shared_ptr<Counters> counters;
-  rcu::Callback rcu;
+  std::unique_ptr<BtfRef> base_;
+  std::shared_ptr<Counters> counters_;
+  rcu::Callback rcu_;
 };
 
 // Drops one reference; the last one queues the free after a grace period.
@@ -93,7 +129,7 @@ class BtfRef {
  public:
   BtfRef() = default;
   BtfRef(const BtfRef& other) : obj_(other.obj_) {
-    if (obj_ != nullptr) obj_->refcnt.fetch_add(1, std::memory_order_relaxed);
+    if (obj_ != nullptr) obj_->refcnt_.fetch_add(1, std::memory_order_relaxed);
   }
   BtfRef(BtfRef&& other) noexcept : obj_(other.obj_) { other.obj_ = nullptr; }
   BtfRef& operator=(BtfRef other) noexcept {
@@ -110,24 +146,24 @@ class BtfRef {
 
   explicit operator bool() const { return obj_ != nullptr; }
   // The object, valid while this reference lives. nullptr when empty.
-  const Btf* get() const { return obj_ ? obj_->btf.get() : nullptr; }
-  const Btf& operator*() const { return *obj_->btf; }
-  const Btf* operator->() const { return obj_->btf.get(); }
+  const Btf* get() const { return obj_ ? obj_->btf_.get() : nullptr; }
+  const Btf& operator*() const { return *obj_->btf_; }
+  const Btf* operator->() const { return obj_->btf_.get(); }
 
   // REQUIRES for the accessors below: non-empty.
   // The registry id the object was published under (unchanged after going).
-  uint32_t id() const { return obj_->id; }
-  const std::string& name() const { return obj_->name; }
-  bool is_module() const { return obj_->is_module; }
+  uint32_t id() const { return obj_->id_; }
+  const std::string& name() const { return obj_->name_; }
+  bool is_module() const { return obj_->is_module_; }
   // The kernel's id for this BTF object (`bpftool btf list`), or 0 for an
   // object that did not come from the kernel (see registry/kernel.h).
-  uint32_t kernel_id() const { return obj_->kernel_id; }
-  BtfHandle handle() const { return obj_->handle; }
+  uint32_t kernel_id() const { return obj_->kernel_id_; }
+  BtfHandle handle() const { return obj_->handle_; }
   // References to the object right now (racy; for diagnostics and tests,
   // as std::shared_ptr::use_count).
-  int32_t use_count() const { return obj_->refcnt.load(std::memory_order_relaxed); }
+  int32_t use_count() const { return obj_->refcnt_.load(std::memory_order_relaxed); }
   // True once ModuleGoing unpublished the object.
-  bool going() const { return obj_->going.load(std::memory_order_acquire); }
+  bool going() const { return obj_->going(); }
 
   friend bool operator==(const BtfRef& a, const BtfRef& b) {
     return a.obj_ == b.obj_;
@@ -137,13 +173,14 @@ class BtfRef {
  private:
   friend class Registry;
   friend class ModulePin;
+  friend class internal::BtfObject;
   // Adopts a reference the caller already holds on `obj`.
   explicit BtfRef(internal::BtfObject* obj) : obj_(obj) {}
   // Takes a new reference on `obj`. REQUIRES: the caller knows `obj` is
   // referenced (the registry holds it under its lock); lock-free lookups
   // use increment-if-not-zero instead.
   static BtfRef Take(internal::BtfObject* obj) {
-    obj->refcnt.fetch_add(1, std::memory_order_relaxed);
+    obj->refcnt_.fetch_add(1, std::memory_order_relaxed);
     return BtfRef(obj);
   }
 

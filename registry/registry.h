@@ -56,10 +56,17 @@
 #include "absl/types/span.h"
 #include "btf/btf.h"
 #include "registry/btf_ref.h"
+#include "registry/internal/handle_table.h"
+#include "registry/internal/id_table.h"
 #include "registry/rcu.h"
 #include "sync/mutex.h"
 
 namespace btfreg {
+
+namespace internal {
+class KnownModules;
+class TypeIndex;
+}  // namespace internal
 
 // A module's state (Registry::StateOf): the kernel's, as its notifier sees
 // them, and the two of a module known but not parsed (ModuleKnown).
@@ -138,17 +145,7 @@ struct RegistryEvent {
 
 class Registry {
  public:
-  struct Options {
-    // How ids are chosen. kCyclic (the default, as the kernel's btf_idr
-    // since idr_alloc_cyclic) never reuses an id until the id space wraps.
-    // kLowestFree reuses the lowest free id at once, as a plain idr_alloc
-    // would: it exists to demonstrate why that is wrong (a stale id finds
-    // another object); do not use it otherwise.
-    enum class IdPolicy { kCyclic, kLowestFree } id_policy = IdPolicy::kCyclic;
-  };
-
-  Registry() : Registry(Options()) {}
-  explicit Registry(Options options);
+  Registry();
   // Unpublishes everything and drops the registry's references; objects that
   // callers still reference live on until released. Waits for pending frees.
   // REQUIRES: no other thread is using this registry.
@@ -273,40 +270,35 @@ class Registry {
 
   // Lock-free borrow: calls fn(const Btf&) inside a read section if `id` is
   // published, and returns whether it did. Takes no reference; `fn` must not
-  // keep the Btf* past its return, nor block, nor call ModuleGoing.
+  // keep the Btf* past its return, nor block (no lock, no wait, no I/O), nor
+  // call ModuleGoing.
   template <typename Fn>
   bool WithBtf(uint32_t id, Fn&& fn) const {
     rcu::ReadSection rs;
-    const internal::BtfObject* obj = Lookup(id);
+    const internal::BtfObject* obj = ids_.Lookup(id);
     if (obj == nullptr) return false;
-    fn(*obj->btf);
+    fn(obj->btf());
     return true;
   }
 
   // For batches of lookups: borrowed pointers valid until `rs` ends.
   // nullptr for an unknown or going id.
-  const Btf* Find(uint32_t id, const rcu::ReadSection& rs) const {
+  const Btf* Borrow(uint32_t id, const rcu::ReadSection& rs) const {
     (void)rs;
-    const internal::BtfObject* obj = Lookup(id);
-    return obj ? obj->btf.get() : nullptr;
+    const internal::BtfObject* obj = ids_.Lookup(id);
+    return obj ? &obj->btf() : nullptr;
   }
 
   // Lock-free resolution of a compact handle (BtfRef::handle()). nullptr for
   // an empty or going slot, or a slot that a newer object now holds.
-  const Btf* FindByHandle(BtfHandle handle, const rcu::ReadSection& rs) const {
+  const Btf* BorrowByHandle(BtfHandle handle, const rcu::ReadSection& rs) const {
     (void)rs;
-    if (handle.gen == 0 || handle.slot >= kHandleSlots) return nullptr;
-    const internal::BtfObject* obj =
-        handles_[handle.slot].load(std::memory_order_acquire);
-    if (obj == nullptr || !(obj->handle == handle) ||
-        obj->going.load(std::memory_order_acquire)) {
-      return nullptr;
-    }
-    return obj->btf.get();
+    const internal::BtfObject* obj = handles_.Lookup(handle);
+    return obj ? &obj->btf() : nullptr;
   }
   // Size of the handle table; objects published while it is full get no
   // handle (gen 0).
-  static constexpr uint32_t kHandleSlots = 1 << 14;
+  static constexpr uint32_t kHandleSlots = internal::HandleTable::kSlots;
 
   // References to every published object, base first then by id.
   std::vector<BtfRef> Snapshot() const ABSL_LOCKS_EXCLUDED(mu_);
@@ -323,48 +315,29 @@ class Registry {
 
   RegistryStats Stats() const ABSL_LOCKS_EXCLUDED(mu_);
 
-  // The id that the next publication would try first (tests of id wrap).
-  // REQUIRES: 1 <= next < kMaxId.
+  // The id that the next publication tries first: tests of id wrap, and
+  // the demonstration of what reusing an id at once (as a plain idr_alloc
+  // would) does to a stale id. REQUIRES: 1 <= next <= kMaxId.
   void SetNextIdForTesting(uint32_t next) ABSL_LOCKS_EXCLUDED(mu_);
-  static constexpr uint32_t kMaxId = 0x7fffffff;  // as the kernel's INT_MAX
+  static constexpr uint32_t kMaxId = internal::IdTable::kMaxId;
 
  private:
-  // The id table: slot `id & mask` holds the object published under `id`.
-  // Replaced (not resized in place) when it grows; the old one is freed
-  // after a grace period, as readers may still be indexing it.
-  struct Table {
-    explicit Table(uint32_t size)
-        : mask(size - 1), slots(new std::atomic<internal::BtfObject*>[size]) {
-      for (uint32_t i = 0; i < size; ++i) slots[i].store(nullptr);
-    }
-    uint32_t size() const { return mask + 1; }
-
-    const uint32_t mask;
-    std::unique_ptr<std::atomic<internal::BtfObject*>[]> slots;
-    rcu::Callback rcu;
-  };
+  // A published name: the base or a module, and the module's state.
   struct Entry {
     internal::BtfObject* obj;  // the registry's reference
     ModuleState state;
     // An unload waits for the pins to drop (ModuleGoingWait): no new pins.
     bool draining = false;
   };
+  using EntryMap = absl::flat_hash_map<std::string, Entry>;
 
-  // Lock-free lookup. REQUIRES: inside a read section.
-  const internal::BtfObject* Lookup(uint32_t id) const {
-    const Table* t = table_.load(std::memory_order_acquire);
-    const internal::BtfObject* obj =
-        t->slots[id & t->mask].load(std::memory_order_acquire);
-    if (obj == nullptr || obj->id != id ||
-        obj->going.load(std::memory_order_acquire)) {
-      return nullptr;
-    }
-    return obj;
-  }
-
+  // AlreadyExists if a module of that name, or one with that kernel id
+  // (when not 0), is registered, known or failed.
+  absl::Status CheckNewModuleLocked(absl::string_view name, uint32_t kernel_id) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // ModuleComing's body: `parse` makes the split BTF on the base (outside
   // the lock); then the module is published under its name.
-  absl::StatusOr<BtfRef> ComeWith(
+  absl::StatusOr<BtfRef> ParseAndPublishModule(
       absl::string_view name,
       absl::FunctionRef<absl::StatusOr<std::unique_ptr<Btf>>(const Btf&)> parse)
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -380,98 +353,47 @@ class Registry {
   // Parses `name` if it is only known (once, whoever asks); the error of a
   // failed module; OK otherwise (also when `name` is not known at all).
   absl::Status EnsureParsed(absl::string_view name) ABSL_LOCKS_EXCLUDED(mu_);
-  // Adds or removes a module's own named types to or from the index.
-  void IndexLocked(internal::BtfObject* obj, bool add)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::vector<TypeMatch> Search(absl::string_view name, int kind, bool candidates,
                                 Scope scope) ABSL_LOCKS_EXCLUDED(mu_);
   // The module of that name if it is LIVE; NotFound or FailedPrecondition.
   absl::StatusOr<internal::BtfObject*> LiveModuleLocked(absl::string_view name)
       const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Publishes under a new id; returns the caller's reference.
+  // Publishes under a new id, name and handle, and (a module) in the type
+  // index; returns the caller's reference.
   BtfRef PublishLocked(std::unique_ptr<const Btf> btf, absl::string_view name,
-                       bool is_module, uint32_t kernel_id)
+                       bool is_module, ModuleState state, uint32_t kernel_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Unpublishes a module's id, name, handle and postings; returns the
   // registry's reference, for the caller to drop after releasing mu_.
-  BtfRef UnpublishLocked(absl::flat_hash_map<std::string, Entry>::iterator it)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // ModuleGoing's body; `force` ignores pins (ModuleGone).
-  absl::Status GoingImpl(absl::string_view name, bool force)
-      ABSL_LOCKS_EXCLUDED(mu_);
-  uint32_t AllocateIdLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void GrowLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  static void FreeTable(void* table);
+  BtfRef UnpublishLocked(EntryMap::iterator it) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // ModuleGoing and ModuleGone; `force` ignores pins (ModuleGone).
+  absl::Status Unload(absl::string_view name, bool force) ABSL_LOCKS_EXCLUDED(mu_);
   // Delivers the queued events to the observers. Every writer calls it after
   // releasing mu_; whoever holds notify_mu_ drains the queue, so events are
   // delivered once and in order.
   void DrainEvents() ABSL_LOCKS_EXCLUDED(mu_, notify_mu_);
 
-  // Held while observers run; taken before mu_.
+  // Lock order: a known module's ParseOnce::mu (held while its loader runs
+  // and its events are delivered), then notify_mu_ (held while observers
+  // run), then mu_. No lock is held inside a read section, and no lock is
+  // held while an object's last reference is dropped.
   Mutex notify_mu_;
   mutable Mutex mu_ ABSL_ACQUIRED_AFTER(notify_mu_);
   std::vector<RegistryEvent> pending_events_ ABSL_GUARDED_BY(mu_);
 
-  const Options options_;
-  std::atomic<Table*> table_;  // written under mu_, read lock-free
-  // Handle slots: written under mu_, read lock-free; fixed size.
-  std::unique_ptr<std::atomic<internal::BtfObject*>[]> handles_;
-  std::vector<uint16_t> free_handles_ ABSL_GUARDED_BY(mu_);  // LIFO
-  std::vector<uint16_t> handle_gens_ ABSL_GUARDED_BY(mu_);
-  size_t published_ ABSL_GUARDED_BY(mu_) = 0;
-  uint32_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  // Written under mu_, read lock-free: each checks that its writers hold it.
+  internal::IdTable ids_;
+  internal::HandleTable handles_;
+
   internal::BtfObject* base_ ABSL_GUARDED_BY(mu_) = nullptr;
-  absl::flat_hash_map<std::string, Entry> by_name_ ABSL_GUARDED_BY(mu_);
+  EntryMap by_name_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint32_t, internal::BtfObject*> by_kernel_id_
       ABSL_GUARDED_BY(mu_);
-
-  // An error kept to be handed to several threads. Debian's Abseil is not
-  // built with TSan, so a Status whose payload two threads share (refcounted
-  // inside uninstrumented code) would look racy: each reader gets a Status of
-  // its own, made from the code and the message.
-  struct KeptError {
-    absl::StatusCode code = absl::StatusCode::kOk;
-    std::string message;
-    explicit KeptError(const absl::Status& s = absl::OkStatus())
-        : code(s.code()), message(s.message()) {}
-    absl::Status Get() const { return absl::Status(code, message); }
-  };
-  // Known modules, and the one parse that whoever asks first performs.
-  struct ParseOnce {
-    Mutex mu;
-    bool done ABSL_GUARDED_BY(mu) = false;
-    KeptError status ABSL_GUARDED_BY(mu);
-  };
-  struct Failed {
-    uint32_t kernel_id = 0;
-    KeptError error;
-  };
-  struct Known {
-    ModuleLoader loader;
-    uint32_t kernel_id = 0;
-    std::shared_ptr<ParseOnce> once;
-  };
-  absl::flat_hash_map<std::string, Known> known_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<uint32_t, std::string> known_by_kernel_id_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, Failed> failed_ ABSL_GUARDED_BY(mu_);
-  // known_.size() + failed_.size(), written under mu_ after each change:
-  // with none, asking for a module need not take mu_ to learn that there
-  // is nothing to parse.
-  std::atomic<size_t> unparsed_{0};
-  void CountUnparsedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    unparsed_.store(known_.size() + failed_.size(), std::memory_order_release);
-  }
-
-  // Modules' named types by (essential name, kind class).
-  struct Posting {
-    internal::BtfObject* obj;  // published: the registry holds a reference
-    uint32_t type_id;
-  };
-  absl::flat_hash_map<std::pair<std::string, int>, std::vector<Posting>> module_types_
-      ABSL_GUARDED_BY(mu_);
+  const std::unique_ptr<internal::KnownModules> known_ ABSL_PT_GUARDED_BY(mu_);
+  const std::unique_ptr<internal::TypeIndex> module_types_ ABSL_PT_GUARDED_BY(mu_);
   int64_t loads_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t unloads_ ABSL_GUARDED_BY(mu_) = 0;
-  std::shared_ptr<internal::Counters> counters_;
+  const std::shared_ptr<internal::Counters> counters_;
 
   std::vector<std::pair<int, Observer>> observers_ ABSL_GUARDED_BY(notify_mu_);
   int next_observer_ ABSL_GUARDED_BY(notify_mu_) = 1;

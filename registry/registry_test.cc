@@ -312,8 +312,8 @@ TEST_F(RegistryTest, BorrowingReadsTakeNoReference) {
   EXPECT_TRUE(called);
   {
     rcu::ReadSection rs;
-    EXPECT_EQ(registry_.Find(mod.id(), rs), mod.get());
-    EXPECT_EQ(registry_.Find(mod.id() + 1000, rs), nullptr);
+    EXPECT_EQ(registry_.Borrow(mod.id(), rs), mod.get());
+    EXPECT_EQ(registry_.Borrow(mod.id() + 1000, rs), nullptr);
   }
   mod.reset();
   // Only the registry holds it now: going frees it (after a grace period).
@@ -467,8 +467,8 @@ TEST_F(RegistryTest, HandlesResolveAndDetectSlotReuse) {
   ASSERT_NE(ha.gen, 0);
   {
     rcu::ReadSection rs;
-    EXPECT_EQ(registry_.FindByHandle(ha, rs), a.get());
-    EXPECT_EQ(registry_.FindByHandle(registry_.base().handle(), rs),
+    EXPECT_EQ(registry_.BorrowByHandle(ha, rs), a.get());
+    EXPECT_EQ(registry_.BorrowByHandle(registry_.base().handle(), rs),
               registry_.base().get());
   }
   ASSERT_TRUE(registry_.ModuleGoing("ha").ok());
@@ -477,20 +477,21 @@ TEST_F(RegistryTest, HandlesResolveAndDetectSlotReuse) {
   EXPECT_EQ(b.handle().slot, ha.slot);
   EXPECT_NE(b.handle().gen, ha.gen);
   rcu::ReadSection rs;
-  EXPECT_EQ(registry_.FindByHandle(ha, rs), nullptr);
-  EXPECT_EQ(registry_.FindByHandle(b.handle(), rs), b.get());
-  EXPECT_EQ(registry_.FindByHandle(BtfHandle{}, rs), nullptr);
+  EXPECT_EQ(registry_.BorrowByHandle(ha, rs), nullptr);
+  EXPECT_EQ(registry_.BorrowByHandle(b.handle(), rs), b.get());
+  EXPECT_EQ(registry_.BorrowByHandle(BtfHandle{}, rs), nullptr);
 }
 
-TEST(RegistryIdPolicyTest, LowestFreeIdsAreReusedAndFindAnotherObject) {
-  Registry::Options options;
-  options.id_policy = Registry::Options::IdPolicy::kLowestFree;
-  Registry registry(options);
+// What the cyclic ids prevent: an id reused at once (as a plain idr_alloc
+// would give it) makes a stale id find another object.
+TEST(RegistryIdReuseTest, AnIdReusedAtOnceFindsAnotherObject) {
+  Registry registry;
   ASSERT_TRUE(registry.RegisterBase(testing_util::kBasePath).ok());
   auto a = registry.ModuleComing("a", ModuleBytes("a"));
   ASSERT_TRUE(a.ok());
   const uint32_t stale = a->id();
   ASSERT_TRUE(registry.ModuleGoing("a").ok());
+  registry.SetNextIdForTesting(stale);
   auto b = registry.ModuleComing("b", ModuleBytes("b"));
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(b->id(), stale);  // the hazard the default policy avoids

@@ -39,7 +39,7 @@ TEST_F(RegressionTest, GoneModuleIdIsNotFindableWhileReferenced) {
   EXPECT_FALSE(registry_.GetById(id));
   EXPECT_FALSE(registry_.WithBtf(id, [](const Btf&) {}));
   rcu::ReadSection rs;
-  EXPECT_EQ(registry_.Find(id, rs), nullptr);
+  EXPECT_EQ(registry_.Borrow(id, rs), nullptr);
 }
 
 // An id reused and handed to an old id holder as a different object.
@@ -78,7 +78,7 @@ TEST_F(RegressionTest, BorrowerInReadSectionOutlivesConcurrentGoing) {
   std::atomic<bool> gone{false};
   {
     rcu::ReadSection rs;
-    const Btf* btf = registry_.Find(id, rs);
+    const Btf* btf = registry_.Borrow(id, rs);
     ASSERT_NE(btf, nullptr);
     std::thread unloader([&] {
       EXPECT_TRUE(registry_.ModuleGoing("borrowed").ok());

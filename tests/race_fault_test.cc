@@ -10,7 +10,7 @@
 
 #include "gtest/gtest.h"
 #include "registry/fault.h"
-#include "verifier_state/race.h"
+#include "harness/race.h"
 
 namespace btfreg {
 namespace {

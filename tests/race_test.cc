@@ -2,7 +2,7 @@
 // every variant and the writer made progress.
 
 #include "gtest/gtest.h"
-#include "verifier_state/race.h"
+#include "harness/race.h"
 
 namespace btfreg {
 namespace {

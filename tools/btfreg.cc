@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "btf/btf.h"
 #include "tools/commands.h"
-#include "verifier_state/workload.h"
+#include "harness/workload.h"
 
 namespace btfreg {
 

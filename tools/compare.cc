@@ -19,7 +19,7 @@
 #include "benchmark/benchmark.h"
 #include "tools/args.h"
 #include "tools/commands.h"
-#include "verifier_state/compare.h"
+#include "harness/compare.h"
 
 namespace btfreg {
 namespace {

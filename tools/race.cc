@@ -1,11 +1,11 @@
-// `btfreg race`: the module unload race harness (verifier_state/race.h).
+// `btfreg race`: the module unload race harness (harness/race.h).
 
 #include <cstdio>
 #include <string>
 
 #include "tools/args.h"
 #include "tools/commands.h"
-#include "verifier_state/race.h"
+#include "harness/race.h"
 
 namespace btfreg {
 namespace {

@@ -123,7 +123,7 @@ class HandleResolver {
   bool With(const Reg& reg, Fn&& fn) const {
     ++counters_.lookups;
     rcu::ReadSection rs;
-    const Btf* btf = registry_.FindByHandle(reg.btf_handle, rs);
+    const Btf* btf = registry_.BorrowByHandle(reg.btf_handle, rs);
     if (btf == nullptr) {
       ++counters_.misses;
       return false;

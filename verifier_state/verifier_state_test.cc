@@ -401,9 +401,7 @@ TEST_F(UnloadTest, IdLookupFailsAfterTheModuleWent) {
 }
 
 TEST_F(UnloadTest, IdLookupFindsTheWrongObjectWhenIdsAreReused) {
-  Registry::Options options;
-  options.id_policy = Registry::Options::IdPolicy::kLowestFree;
-  Registry registry(options);
+  Registry registry;
   ASSERT_TRUE(registry.RegisterBase(testing_util::kBasePath).ok());
   Load(registry, "first");
   RcuIdResolver<PackedIdRegState> r(registry);
@@ -414,7 +412,9 @@ TEST_F(UnloadTest, IdLookupFindsTheWrongObjectWhenIdsAreReused) {
     type_id = mod->FindByName("first_obj0", BTF_KIND_STRUCT);
     MarkBtfId(r, reg, mod, type_id);
   }
+  const uint32_t first_id = reg.btf_obj_id;
   ASSERT_TRUE(registry.ModuleGoing("first").ok());
+  registry.SetNextIdForTesting(first_id);  // as a plain idr_alloc would
   Load(registry, "second");  // takes the same id
   auto name = TypeName(r, reg);
   ASSERT_TRUE(name.ok()) << name.status();

@@ -2,7 +2,7 @@
 // churn behaves as documented, and the unload outcomes are what the design
 // predicts.
 
-#include "verifier_state/workload.h"
+#include "harness/workload.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "verifier_state/compare.h"
+#include "harness/compare.h"
 
 #include <atomic>
 #include <map>

@@ -1,4 +1,4 @@
-// verifier_state/race.h: a module-unload race harness, as the kernel's
+// harness/race.h: a module-unload race harness, as the kernel's
 // bpf_mod_race and module_attach selftests: verifier threads use modules
 // while a writer loads and unloads them, and the lifetime rules are checked
 // throughout.
@@ -26,8 +26,8 @@
 // then reads the object. Likewise the pointer variant now and then holds its
 // pin until an unload of that module has been tried, which must be refused.
 
-#ifndef BTFREG_VERIFIER_STATE_RACE_H_
-#define BTFREG_VERIFIER_STATE_RACE_H_
+#ifndef BTFREG_HARNESS_RACE_H_
+#define BTFREG_HARNESS_RACE_H_
 
 #include <cstdint>
 #include <string>
@@ -73,4 +73,4 @@ absl::StatusOr<RaceReport> RunRace(const RaceOptions& options);
 
 }  // namespace btfreg
 
-#endif  // BTFREG_VERIFIER_STATE_RACE_H_
+#endif  // BTFREG_HARNESS_RACE_H_

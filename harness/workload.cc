@@ -1,4 +1,4 @@
-#include "verifier_state/workload.h"
+#include "harness/workload.h"
 
 #include <unistd.h>
 
@@ -315,11 +315,12 @@ std::unique_ptr<Runner> MakeRunner(Workload& w, Variant v) {
 
 namespace {
 
-// Marks a register with module "first", unloads it, loads "second", and
+// Marks a register with module "first", unloads it, loads "second" (under
+// first's id when `reuse_ids`, as a plain idr_alloc would give it), and
 // reads the register's type name again.
 template <typename R>
 std::string Outcome(Registry& registry, R r, const std::vector<uint8_t>& first,
-                    const std::vector<uint8_t>& second) {
+                    const std::vector<uint8_t>& second, bool reuse_ids) {
   if (!registry.ModuleComing("first", first).ok() ||
       !registry.ModuleLive("first").ok()) {
     return "setup failed";
@@ -327,6 +328,7 @@ std::string Outcome(Registry& registry, R r, const std::vector<uint8_t>& first,
   UsedBtfs used(registry);
   typename R::Reg reg{};
   std::string before;
+  uint32_t first_id = 0;
   {
     BtfRef mod;
     if (std::is_same<R, PointerResolver>::value) {
@@ -336,10 +338,12 @@ std::string Outcome(Registry& registry, R r, const std::vector<uint8_t>& first,
     }
     MarkBtfId(r, reg, mod, mod->FindByName("first_obj0", BTF_KIND_STRUCT));
     before = *TypeName(r, reg);
+    first_id = mod.id();
   }
   if (!registry.ModuleGoing("first").ok()) {
     return TypeName(r, reg).ok() ? "stays valid (pinned)" : "broken";
   }
+  if (reuse_ids) registry.SetNextIdForTesting(first_id);
   if (!registry.ModuleComing("second", second).ok() ||
       !registry.ModuleLive("second").ok()) {
     return "setup failed";
@@ -353,9 +357,7 @@ std::string Outcome(Registry& registry, R r, const std::vector<uint8_t>& first,
 
 std::string UnloadOutcome(Variant v, const std::string& base_path,
                           bool reuse_ids) {
-  Registry::Options options;
-  if (reuse_ids) options.id_policy = Registry::Options::IdPolicy::kLowestFree;
-  Registry registry(options);
+  Registry registry;
   if (!registry.RegisterBase(base_path).ok()) return "no base";
   auto synth = ModuleSynth::CreateFromFile(base_path);
   if (!synth.ok()) return "no base";
@@ -364,20 +366,20 @@ std::string UnloadOutcome(Variant v, const std::string& base_path,
   if (!first.ok() || !second.ok()) return "setup failed";
   switch (v) {
     case Variant::kPointer:
-      return Outcome(registry, PointerResolver(), *first, *second);
+      return Outcome(registry, PointerResolver(), *first, *second, reuse_ids);
     case Variant::kRcuId:
-      return Outcome(registry, RcuIdResolver<IdRegState>(registry), *first, *second);
+      return Outcome(registry, RcuIdResolver<IdRegState>(registry), *first, *second, reuse_ids);
     case Variant::kLockedId: {
       LockedIdr idr(registry);
       return Outcome(registry, LockedIdResolver<IdRegState>(registry, idr),
-                     *first, *second);
+                     *first, *second, reuse_ids);
     }
     case Variant::kRcuIdPacked:
-      return Outcome(registry, RcuIdResolver<PackedIdRegState>(registry), *first, *second);
+      return Outcome(registry, RcuIdResolver<PackedIdRegState>(registry), *first, *second, reuse_ids);
     case Variant::kRefcountId:
-      return Outcome(registry, RefcountIdResolver<IdRegState>(registry), *first, *second);
+      return Outcome(registry, RefcountIdResolver<IdRegState>(registry), *first, *second, reuse_ids);
     case Variant::kHandle:
-      return Outcome(registry, HandleResolver(registry), *first, *second);
+      return Outcome(registry, HandleResolver(registry), *first, *second, reuse_ids);
   }
   return "?";
 }

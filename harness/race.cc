@@ -1,4 +1,4 @@
-#include "verifier_state/race.h"
+#include "harness/race.h"
 
 #include <atomic>
 #include <chrono>
@@ -223,7 +223,7 @@ class Harness {
           // If the module has gone, its handle must not resolve any more;
           // a slot reused since must be caught by the generation.
           rcu::ReadSection rs;
-          const Btf* found = registry_.FindByHandle(h, rs);
+          const Btf* found = registry_.BorrowByHandle(h, rs);
           // Now and then linger as a slow reader would, until the module
           // goes (or 2 ms pass): the object must outlive this read section
           // however its references fall. A free that skips the grace

@@ -1,4 +1,4 @@
-// verifier_state/compare.h: the pointer-vs-id comparison as Google
+// harness/compare.h: the pointer-vs-id comparison as Google
 // Benchmark runs, shared by benchmarks/verifier_benchmark and
 // `btfreg compare`.
 //
@@ -17,13 +17,13 @@
 // refused for another reason: 0 unless something is wrong), "bytes_per_reg",
 // "bytes_per_state", "churn_cycles".
 
-#ifndef BTFREG_VERIFIER_STATE_COMPARE_H_
-#define BTFREG_VERIFIER_STATE_COMPARE_H_
+#ifndef BTFREG_HARNESS_COMPARE_H_
+#define BTFREG_HARNESS_COMPARE_H_
 
 #include <string>
 #include <vector>
 
-#include "verifier_state/workload.h"
+#include "harness/workload.h"
 
 namespace btfreg {
 
@@ -54,4 +54,4 @@ bool ParseCompareRunName(const std::string& name, CompareRunKey* key);
 
 }  // namespace btfreg
 
-#endif  // BTFREG_VERIFIER_STATE_COMPARE_H_
+#endif  // BTFREG_HARNESS_COMPARE_H_

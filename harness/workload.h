@@ -1,4 +1,4 @@
-// verifier_state/workload.h: a realistic verifier workload over real BTF,
+// harness/workload.h: a realistic verifier workload over real BTF,
 // run with any register variant. Shared by benchmarks/ and `btfreg compare`.
 //
 // A Workload owns a registry holding a base (the running kernel's vmlinux or
@@ -25,8 +25,8 @@
 // Thread safety: the Workload (its registry, trace and churn) is shared;
 // each thread runs its own Program.
 
-#ifndef BTFREG_VERIFIER_STATE_WORKLOAD_H_
-#define BTFREG_VERIFIER_STATE_WORKLOAD_H_
+#ifndef BTFREG_HARNESS_WORKLOAD_H_
+#define BTFREG_HARNESS_WORKLOAD_H_
 
 #include <atomic>
 #include <cstdint>
@@ -339,4 +339,4 @@ std::string UnloadOutcome(Variant v, const std::string& base_path,
 
 }  // namespace btfreg
 
-#endif  // BTFREG_VERIFIER_STATE_WORKLOAD_H_
+#endif  // BTFREG_HARNESS_WORKLOAD_H_

@@ -1,0 +1,196 @@
+// Each of the registry's internal tables by itself: the id table, the handle
+// table, the known-module table and the type index.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "btf/btf.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "registry/internal/handle_table.h"
+#include "registry/internal/id_table.h"
+#include "registry/internal/known_modules.h"
+#include "registry/internal/type_index.h"
+#include "registry/rcu.h"
+#include "registry/testing.h"
+
+namespace btfreg {
+namespace internal {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using testing_util::kBasePath;
+using testing_util::ModuleBytes;
+
+// Objects over real BTF, owned by the test (no registry): freed directly,
+// as none is ever referenced from elsewhere.
+class Objects {
+ public:
+  Objects() : counters_(std::make_shared<Counters>()) {
+    base_ = *Btf::LoadVmlinux(kBasePath);
+  }
+  BtfObject* Make(uint32_t id, const std::string& module = "") {
+    std::unique_ptr<const Btf> btf;
+    if (module.empty()) {
+      btf = *Btf::LoadVmlinux(kBasePath);
+    } else {
+      btf = *Btf::LoadSplitBytes(ModuleBytes(module), module, *base_);
+    }
+    owned_.push_back(std::make_unique<BtfObject>(id, module.empty() ? "vmlinux" : module,
+                                                 !module.empty(), 0, std::move(btf), counters_));
+    return owned_.back().get();
+  }
+
+ private:
+  std::shared_ptr<Counters> counters_;
+  std::unique_ptr<Btf> base_;
+  std::vector<std::unique_ptr<BtfObject>> owned_;
+};
+
+TEST(IdTableTest, PublishedIdsAreFoundAndGoneOnesAreNot) {
+  Mutex mu;
+  Objects objects;
+  MutexLock l(mu);
+  IdTable ids(mu);
+  const uint32_t a_id = ids.AllocateId();
+  BtfObject* a = objects.Make(a_id);
+  ids.Publish(a);
+  const uint32_t b_id = ids.AllocateId();
+  BtfObject* b = objects.Make(b_id);
+  ids.Publish(b);
+  EXPECT_EQ(a_id, 1u);
+  EXPECT_EQ(b_id, 2u);
+  {
+    rcu::ReadSection rs;
+    EXPECT_EQ(ids.Lookup(a_id), a);
+    EXPECT_EQ(ids.Lookup(b_id), b);
+    EXPECT_EQ(ids.Lookup(0), nullptr);
+    EXPECT_EQ(ids.Lookup(a_id + ids.capacity()), nullptr);  // same slot, other id
+  }
+  ids.Unpublish(a);
+  EXPECT_EQ(ids.published(), 1u);
+  rcu::ReadSection rs;
+  EXPECT_EQ(ids.Lookup(a_id), nullptr);
+  EXPECT_EQ(ids.TakeAll(), std::vector<BtfObject*>{b});
+}
+
+TEST(IdTableTest, IdsAreCyclicAndWrapPastTheLargest) {
+  Mutex mu;
+  Objects objects;
+  MutexLock l(mu);
+  IdTable ids(mu);
+  BtfObject* first = objects.Make(ids.AllocateId());
+  ids.Publish(first);
+  ids.Unpublish(first);
+  EXPECT_EQ(ids.AllocateId(), 2u);  // 1 is free, and not reused
+  ids.SetNextId(IdTable::kMaxId);
+  EXPECT_EQ(ids.AllocateId(), IdTable::kMaxId);
+  EXPECT_EQ(ids.AllocateId(), 1u);  // wrapped; never 0
+  ids.TakeAll();
+}
+
+TEST(IdTableTest, GrowsWhenHalfFullAndKeepsEveryObject) {
+  Mutex mu;
+  Objects objects;
+  MutexLock l(mu);
+  IdTable ids(mu);
+  const size_t initial = ids.capacity();
+  std::vector<BtfObject*> published;
+  for (size_t i = 0; i < 3 * initial; ++i) {
+    published.push_back(objects.Make(ids.AllocateId()));
+    ids.Publish(published.back());
+    EXPECT_LE(ids.published() * 2, ids.capacity());
+  }
+  EXPECT_GE(ids.capacity(), 4 * initial);
+  rcu::ReadSection rs;
+  for (BtfObject* obj : published) EXPECT_EQ(ids.Lookup(obj->id()), obj);
+  EXPECT_EQ(ids.TakeAll().size(), published.size());
+}
+
+TEST(IdTableDeathTest, WritersMustHoldTheLock) {
+#ifdef NDEBUG
+  GTEST_SKIP() << "the lock is checked in debug builds only";
+#endif
+  Mutex mu;
+  IdTable ids(mu);
+  EXPECT_DEATH(ids.AllocateId(), "not held");
+}
+
+TEST(HandleTableTest, AStaleHandleFindsNothingWhenItsSlotIsReused) {
+  Mutex mu;
+  Objects objects;
+  MutexLock l(mu);
+  HandleTable handles(mu);
+  BtfObject* a = objects.Make(1);
+  handles.Publish(a);
+  const BtfHandle ha = a->handle();
+  EXPECT_NE(ha.gen, 0);
+  handles.Unpublish(a);
+  BtfObject* b = objects.Make(2);
+  handles.Publish(b);
+  EXPECT_EQ(b->handle().slot, ha.slot);  // last freed, first reused
+  EXPECT_NE(b->handle().gen, ha.gen);
+  rcu::ReadSection rs;
+  EXPECT_EQ(handles.Lookup(ha), nullptr);
+  EXPECT_EQ(handles.Lookup(b->handle()), b);
+  EXPECT_EQ(handles.Lookup(BtfHandle{}), nullptr);
+  EXPECT_EQ(handles.Lookup(BtfHandle{HandleTable::kSlots, 1}), nullptr);
+}
+
+TEST(KnownModulesTest, AKnownModuleIsSettledOnceAsParsedOrFailed) {
+  KnownModules known;
+  auto loader = [](const Btf&) -> absl::StatusOr<std::unique_ptr<const Btf>> {
+    return absl::InternalError("unused");
+  };
+  known.Add("a", loader, 7);
+  known.Add("b", loader, 0);
+  EXPECT_TRUE(known.Contains("a"));
+  EXPECT_TRUE(known.ContainsKernelId(7));
+  EXPECT_EQ(known.NameOfKernelId(7), "a");
+  EXPECT_EQ(known.unparsed(), 2u);
+  const ParseOnce* a_once = known.FindKnown("a")->once.get();
+  EXPECT_FALSE(known.Settle("a", known.FindKnown("b")->once.get(), absl::OkStatus()));
+  EXPECT_TRUE(known.Settle("a", a_once, absl::OkStatus()));  // parsed: gone from here
+  EXPECT_FALSE(known.Contains("a"));
+  EXPECT_FALSE(known.ContainsKernelId(7));
+  EXPECT_TRUE(known.Settle("b", known.FindKnown("b")->once.get(),
+                           absl::InvalidArgumentError("module b: bad")));
+  EXPECT_EQ(known.FindKnown("b"), nullptr);
+  ASSERT_TRUE(known.FailedError("b").has_value());
+  EXPECT_EQ(known.FailedError("b")->message(), "module b: bad");
+  EXPECT_EQ(known.unparsed(), 1u);
+  ASSERT_EQ(known.Failed().size(), 1u);
+  EXPECT_EQ(known.Failed()[0].name, "b");
+  EXPECT_TRUE(known.Forget("b"));
+  EXPECT_FALSE(known.Forget("b"));
+  EXPECT_EQ(known.unparsed(), 0u);
+}
+
+TEST(TypeIndexTest, PostingsFollowTheObjectsAddedAndRemoved) {
+  Objects objects;
+  BtfObject* m1 = objects.Make(2, "m1");
+  BtfObject* m2 = objects.Make(3, "m2");
+  TypeIndex index;
+  index.Add(m1);
+  index.Add(m2);
+  auto ids_of = [&](absl::string_view name) {
+    std::vector<std::string> out;
+    for (const TypeIndex::Posting& p : index.Find(name, BTF_KIND_STRUCT)) {
+      out.push_back(p.obj->name() + ":" + std::string(p.obj->btf().type_name(p.type_id)));
+    }
+    return out;
+  };
+  EXPECT_THAT(ids_of("m1_obj0"), ElementsAre("m1:m1_obj0"));
+  EXPECT_THAT(ids_of("m2_obj1"), ElementsAre("m2:m2_obj1"));
+  index.Remove(m1);
+  EXPECT_THAT(ids_of("m1_obj0"), IsEmpty());
+  EXPECT_THAT(ids_of("m2_obj0"), ElementsAre("m2:m2_obj0"));
+  EXPECT_THAT(index.Find("m2_obj0", BTF_KIND_UNION), IsEmpty());
+  EXPECT_EQ(KindClass(BTF_KIND_ENUM64), BTF_KIND_ENUM);
+}
+
+}  // namespace
+}  // namespace internal
+}  // namespace btfreg
