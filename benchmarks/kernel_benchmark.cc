@@ -14,7 +14,7 @@
 #include <cstring>
 
 #include "benchmark/benchmark.h"
-#include "registry/kernel.h"
+#include "registry/kernel_mirror.h"
 #include "registry/registry.h"
 
 namespace btfreg {

@@ -45,37 +45,15 @@ std::string LibbpfLog::text() const {
 
 absl::Status LibbpfError(absl::string_view name, absl::string_view what,
                          int err, const LibbpfLog& log) {
-  if (err < 0) err = -err;
-  std::string message = absl::StrCat(name, ": ", what, ": ", strerror(err));
-  std::string detail = log.text();
-  if (!detail.empty()) absl::StrAppend(&message, " (", detail, ")");
-  switch (err) {
-    case ENOMEM:
-      return absl::ResourceExhaustedError(message);
-    case ENOENT:
-      return absl::NotFoundError(message);
-    case EPERM:
-    case EACCES:
-      return absl::PermissionDeniedError(message);
-    default:
-      return absl::InvalidArgumentError(message);
-  }
+  absl::Status s = ErrnoError(name, what, err < 0 ? -err : err);
+  const std::string detail = log.text();
+  if (detail.empty()) return s;
+  return absl::Status(s.code(), absl::StrCat(s.message(), " (", detail, ")"));
 }
 
 absl::Status ErrnoError(absl::string_view name, absl::string_view what,
                         int err) {
-  std::string message = absl::StrCat(name, ": ", what, ": ", strerror(err));
-  switch (err) {
-    case ENOENT:
-      return absl::NotFoundError(message);
-    case EPERM:
-    case EACCES:
-      return absl::PermissionDeniedError(message);
-    case ENOMEM:
-      return absl::ResourceExhaustedError(message);
-    default:
-      return absl::UnavailableError(message);
-  }
+  return absl::ErrnoToStatus(err, absl::StrCat(name, ": ", what));
 }
 
 }  // namespace btfreg

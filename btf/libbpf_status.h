@@ -39,7 +39,9 @@ class LibbpfLog {
 absl::Status LibbpfError(absl::string_view name, absl::string_view what,
                          int err, const LibbpfLog& log);
 
-// An errno from a system call, as a Status with the matching code.
+// An errno as a Status: "<name>: <what>: <strerror(err)>", with the code
+// Abseil gives that errno (absl::ErrnoToStatus, the one errno mapping used
+// throughout btfreg: registry/kernel_mirror.cc and watcher.cc call it directly).
 absl::Status ErrnoError(absl::string_view name, absl::string_view what,
                         int err);
 

@@ -118,14 +118,11 @@ class LockedIdResolver : public IdResolverBase<RegT> {
       : IdResolverBase<RegT>(registry), idr_(idr) {}
   template <typename Fn>
   bool With(const RegT& reg, Fn&& fn) const {
-    ++this->counters_.lookups;
-    BtfRef ref = idr_.Get(reg.btf_obj_id);
-    if (!ref) {
-      ++this->counters_.misses;
-      return false;
-    }
-    fn(*ref);
-    return true;
+    return this->CallWithRef(idr_.Get(reg.btf_obj_id), fn);
+  }
+  template <typename Fn>
+  bool WithRef(const RegT& reg, Fn&& fn) const {
+    return With(reg, fn);
   }
 
  private:

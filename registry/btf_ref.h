@@ -156,7 +156,7 @@ class BtfRef {
   const std::string& name() const { return obj_->name_; }
   bool is_module() const { return obj_->is_module_; }
   // The kernel's id for this BTF object (`bpftool btf list`), or 0 for an
-  // object that did not come from the kernel (see registry/kernel.h).
+  // object that did not come from the kernel (see registry/kernel_mirror.h).
   uint32_t kernel_id() const { return obj_->kernel_id_; }
   BtfHandle handle() const { return obj_->handle_; }
   // References to the object right now (racy; for diagnostics and tests,

@@ -15,7 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "registry/kernel.h"
+#include "registry/kernel_mirror.h"
 #include "registry/testing.h"
 #include "registry/watcher.h"
 

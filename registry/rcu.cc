@@ -2,6 +2,8 @@
 // rcu.h): nothing else in btfreg, and nothing of a user's, includes liburcu.
 #include "registry/rcu.h"
 
+#include "sync/mutex.h"
+
 #define _LGPL_SOURCE
 #include <urcu/urcu-memb.h>
 #include <urcu/call-rcu.h>
@@ -15,6 +17,7 @@ extern "C" void __tsan_ignore_thread_begin();
 extern "C" void __tsan_ignore_thread_end();
 #endif
 
+#include <cassert>
 #include <cstddef>
 
 #include <atomic>
@@ -79,9 +82,16 @@ void ReadLock() {
 #ifdef BTFREG_TSAN
   __tsan_ignore_thread_end();
 #endif
+#ifndef NDEBUG
+  ++sync_internal::NoBlockDepth();  // Mutex::Lock refuses to block in here
+#endif
 }
 
 void ReadUnlock() {
+#ifndef NDEBUG
+  assert(sync_internal::NoBlockDepth() > 0 && "rcu::ReadUnlock without ReadLock");
+  --sync_internal::NoBlockDepth();
+#endif
 #ifdef BTFREG_TSAN
   __tsan_release(&internal::g_domain);
   __tsan_ignore_thread_begin();
@@ -150,7 +160,10 @@ void CallAfterGracePeriod(Callback* cb, void (*fn)(void*), void* arg) {
 // std::condition_variable give the same guarantee in a way TSan sees.
 // Callbacks may queue more callbacks (a module's free drops its base), so
 // this repeats until none is pending.
+bool InReadSection() { return internal::t_registered && urcu_memb_read_ongoing(); }
+
 void Barrier() {
+  assert(!InReadSection() && "rcu::Barrier inside a read section would wait forever");
   EnsureRegistered();
   do {
     Marker m;

@@ -39,8 +39,12 @@ namespace rcu {
 void ReadLock();
 void ReadUnlock();
 
-// RAII read section. Nestable. Do not block in it for long: writers' grace
-// periods wait for it.
+// Whether the calling thread is inside a read section (for checks).
+bool InReadSection();
+
+// RAII read section. Nestable. Do not block in it: writers' grace periods
+// wait for it. In a debug build a btfreg::Mutex taken inside one fails an
+// assert (sync/mutex.h).
 class ReadSection {
  public:
   ReadSection() { ReadLock(); }

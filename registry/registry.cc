@@ -69,17 +69,6 @@ absl::Status BaseIsNoModule(absl::string_view name) {
       "asked for, pinned or unloaded as a module; use base() or GetByName"));
 }
 
-bool IncrementIfNotZero(std::atomic<int32_t>& count) {
-  int32_t n = count.load(std::memory_order_relaxed);
-  while (n != 0) {
-    if (count.compare_exchange_weak(n, n + 1, std::memory_order_acquire,
-                                    std::memory_order_relaxed)) {
-      return true;
-    }
-  }
-  return false;
-}
-
 }  // namespace
 
 ModulePin& ModulePin::operator=(ModulePin&& other) noexcept {
@@ -152,14 +141,36 @@ BtfRef Registry::GetById(uint32_t id) const {
     if (obj != nullptr) fault::GetByIdWindow(id);
     if (fault::Active(fault::kPrematurePut)) {
       found = obj;  // a reference handed out that was never taken
-    } else if (obj != nullptr && IncrementIfNotZero(obj->refcnt_)) {
-      found = obj;
+    } else {
+      found = TryGetInReadSection(obj, rs);
     }
   }
   BtfRef ref(found);
   // Went between the lookup and the increment: it is not ours to return.
   if (ref && ref.going()) ref.reset();
   return ref;
+}
+
+BtfRef Registry::GetByHandle(BtfHandle handle) const {
+  BtfRef ref;
+  {
+    rcu::ReadSection rs;
+    ref = BtfRef(TryGetInReadSection(handles_.Lookup(handle), rs));
+  }
+  if (ref && ref.going()) ref.reset();  // as in GetById
+  return ref;
+}
+
+internal::BtfObject* Registry::TryGetInReadSection(internal::BtfObject* obj, const rcu::ReadSection&) {
+  if (obj == nullptr) return nullptr;
+  int32_t n = obj->refcnt_.load(std::memory_order_relaxed);
+  while (n != 0) {
+    if (obj->refcnt_.compare_exchange_weak(n, n + 1, std::memory_order_acquire,
+                                           std::memory_order_relaxed)) {
+      return obj;
+    }
+  }
+  return nullptr;
 }
 
 absl::StatusOr<BtfRef> Registry::RegisterBase(absl::string_view path) {

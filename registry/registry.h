@@ -33,7 +33,7 @@
 //
 // Modules may also be only known (ModuleKnown: parsed on first use, failures
 // recorded and isolated), carry the kernel's id for their BTF (KernelMirror
-// in kernel.h fills a registry from the running kernel), and be searched by
+// in kernel_mirror.h fills a registry from the running kernel), and be searched by
 // type name across the base and every module (FindTypes, FindCandidates).
 
 #ifndef BTFREG_REGISTRY_REGISTRY_H_
@@ -268,6 +268,11 @@ class Registry {
   // increment-if-not-zero, as the kernel's btf_get_by_fd/btf_idr path).
   BtfRef GetById(uint32_t id) const;
 
+  // Lock-free, as GetById: the object holding `handle` (BtfRef::handle())
+  // with a new reference, or an empty BtfRef for an empty or going slot, or
+  // a slot that a newer object now holds.
+  BtfRef GetByHandle(BtfHandle handle) const;
+
   // Lock-free borrow: calls fn(const Btf&) inside a read section if `id` is
   // published, and returns whether it did. Takes no reference; `fn` must not
   // keep the Btf* past its return, nor block (no lock, no wait, no I/O), nor
@@ -331,6 +336,9 @@ class Registry {
   };
   using EntryMap = absl::flat_hash_map<std::string, Entry>;
 
+  // Inside a read section: a new reference to `obj` (nullptr as it is),
+  // unless its count already reached 0 (increment-if-not-zero).
+  static internal::BtfObject* TryGetInReadSection(internal::BtfObject* obj, const rcu::ReadSection& rs);
   // AlreadyExists if a module of that name, or one with that kernel id
   // (when not 0), is registered, known or failed.
   absl::Status CheckNewModuleLocked(absl::string_view name, uint32_t kernel_id) const

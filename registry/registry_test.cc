@@ -466,10 +466,10 @@ TEST_F(RegistryTest, HandlesResolveAndDetectSlotReuse) {
   const BtfHandle ha = a.handle();
   ASSERT_NE(ha.gen, 0);
   {
+    const BtfRef base = registry_.base();  // base() takes the lock: not in a read section
     rcu::ReadSection rs;
     EXPECT_EQ(registry_.BorrowByHandle(ha, rs), a.get());
-    EXPECT_EQ(registry_.BorrowByHandle(registry_.base().handle(), rs),
-              registry_.base().get());
+    EXPECT_EQ(registry_.BorrowByHandle(base.handle(), rs), base.get());
   }
   ASSERT_TRUE(registry_.ModuleGoing("ha").ok());
   BtfRef b = Load("hb");
@@ -480,6 +480,8 @@ TEST_F(RegistryTest, HandlesResolveAndDetectSlotReuse) {
   EXPECT_EQ(registry_.BorrowByHandle(ha, rs), nullptr);
   EXPECT_EQ(registry_.BorrowByHandle(b.handle(), rs), b.get());
   EXPECT_EQ(registry_.BorrowByHandle(BtfHandle{}, rs), nullptr);
+  EXPECT_FALSE(registry_.GetByHandle(ha));
+  EXPECT_EQ(registry_.GetByHandle(b.handle()), b);
 }
 
 // What the cyclic ids prevent: an id reused at once (as a plain idr_alloc

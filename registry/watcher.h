@@ -40,7 +40,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "registry/kernel.h"
+#include "registry/kernel_mirror.h"
 #include "sync/mutex.h"
 
 namespace btfreg {

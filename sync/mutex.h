@@ -26,6 +26,31 @@
 #include "absl/base/thread_annotations.h"
 
 namespace btfreg {
+namespace sync_internal {
+// How deep the calling thread is in regions where it must not block: RCU
+// read sections (registry/rcu.cc counts them in debug builds).
+inline int& NoBlockDepth() {
+  static thread_local int depth = 0;
+  return depth;
+}
+}  // namespace sync_internal
+
+// For tests that hold a read section on purpose, to keep a grace period
+// open while they look at the registry through calls that take its lock
+// (Stats): lifts the debug check of Mutex::Lock for its scope.
+class AllowLocksInReadSectionForTesting {
+ public:
+  AllowLocksInReadSectionForTesting() : saved_(sync_internal::NoBlockDepth()) {
+    sync_internal::NoBlockDepth() = 0;
+  }
+  ~AllowLocksInReadSectionForTesting() { sync_internal::NoBlockDepth() = saved_; }
+  AllowLocksInReadSectionForTesting(const AllowLocksInReadSectionForTesting&) = delete;
+  AllowLocksInReadSectionForTesting& operator=(const AllowLocksInReadSectionForTesting&) =
+      delete;
+
+ private:
+  const int saved_;
+};
 
 class ABSL_LOCKABLE Mutex {
  public:
@@ -33,7 +58,11 @@ class ABSL_LOCKABLE Mutex {
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
 
+  // REQUIRES: not inside an RCU read section (checked in debug builds):
+  // grace periods, and so every unload, would wait for the lock's holder.
   void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
+    assert(sync_internal::NoBlockDepth() == 0 && "btfreg::Mutex taken inside a read section");
+    AssertNotHeld();
     mu_.lock();
     owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
   }
@@ -43,10 +72,14 @@ class ABSL_LOCKABLE Mutex {
   }
   // REQUIRES: the calling thread holds the mutex (checked in debug builds).
   void AssertHeld() const ABSL_ASSERT_EXCLUSIVE_LOCK() {
-#ifndef NDEBUG
     assert(owner_.load(std::memory_order_relaxed) == std::this_thread::get_id() &&
            "btfreg::Mutex is not held by this thread");
-#endif
+  }
+  // REQUIRES: the calling thread does not hold the mutex (checked in debug
+  // builds): taking it again would deadlock.
+  void AssertNotHeld() const {
+    assert(owner_.load(std::memory_order_relaxed) != std::this_thread::get_id() &&
+           "btfreg::Mutex already held by this thread: taking it again deadlocks");
   }
 
  private:

@@ -67,6 +67,7 @@ TEST(GetByIdWindowTest, AnObjectWhoseLastPutCameFirstIsNotRevived) {
     // freed yet. (A read section begun after the free was queued would not:
     // a grace period waits only for the readers there when it starts.)
     rcu::ReadSection rs;
+    AllowLocksInReadSectionForTesting stats_take_the_registry_lock;
     mod->reset();
     EXPECT_EQ(registry.Stats().awaiting_grace, 1);
     {

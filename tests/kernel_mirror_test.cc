@@ -14,7 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "registry/kernel.h"
+#include "registry/kernel_mirror.h"
 #include "registry/registry.h"
 #include "registry/watcher.h"
 

@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "btf/btf.h"
-#include "registry/kernel.h"
+#include "registry/kernel_mirror.h"
 #include "registry/registry.h"
 #include "tools/args.h"
 #include "tools/commands.h"

@@ -79,7 +79,8 @@ absl::StatusOr<std::string> TypeName(const R& r, const typename R::Reg& reg) {
     return absl::InvalidArgumentError("register is not PTR_TO_BTF_ID");
   }
   absl::StatusOr<std::string> name = absl::InternalError("unset");
-  if (!r.With(reg, [&](const Btf& btf) { name = btf.TypeName(reg.btf_id); })) {
+  // WithRef: Btf::TypeName takes a lock, so not inside a read section.
+  if (!r.WithRef(reg, [&](const Btf& btf) { name = btf.TypeName(reg.btf_id); })) {
     return internal::Gone(reg.btf_id);
   }
   if (!name.ok()) return name.status();

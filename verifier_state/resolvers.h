@@ -10,6 +10,11 @@
 //   template <class Fn> bool With(const Reg&, Fn&& fn);
 //       calls fn(const Btf&) with the object, valid for the call; returns
 //       false when the object cannot be found (gone, or its slot reused).
+//       `fn` may run inside a read section: it must not block (no lock).
+//   template <class Fn> bool WithRef(const Reg&, Fn&& fn);
+//       the same for an `fn` that may block (Btf::TypeName takes a lock):
+//       the object is held by a reference, or by the program's pins, never
+//       by a read section.
 //
 // PointerResolver     RegState: the pointer is the object; no lookup.
 // RcuIdResolver       IdRegState / PackedIdRegState: a lock-free registry
@@ -26,6 +31,7 @@
 #ifndef BTFREG_VERIFIER_STATE_RESOLVERS_H_
 #define BTFREG_VERIFIER_STATE_RESOLVERS_H_
 
+#include <cassert>
 #include <cstdint>
 
 #include "registry/registry.h"
@@ -38,7 +44,32 @@ struct ResolverCounters {
   int64_t misses = 0;
 };
 
-class PointerResolver {
+// What every resolver shares: its counters, and calling `fn` on an object
+// found (or not) by a lookup.
+class ResolverBase {
+ public:
+  const ResolverCounters& counters() const { return counters_; }
+
+ protected:
+  // Counts one lookup, and a miss unless it `found` the object.
+  bool Counted(bool found) const {
+    ++counters_.lookups;
+    if (!found) ++counters_.misses;
+    return found;
+  }
+  // fn(*ref) if `ref` holds an object; counted as a lookup.
+  template <typename Fn>
+  bool CallWithRef(const BtfRef& ref, Fn&& fn) const {
+    if (!Counted(static_cast<bool>(ref))) return false;
+    fn(*ref);
+    return true;
+  }
+
+ private:
+  mutable ResolverCounters counters_;
+};
+
+class PointerResolver : public ResolverBase {
  public:
   using Reg = RegState;
   static constexpr const char* kName = "pointer + id";
@@ -46,22 +77,24 @@ class PointerResolver {
   void Encode(Reg& reg, const BtfRef& btf) const { reg.btf = btf.get(); }
   void CopyBtf(Reg& dst, const Reg& src) const { dst.btf = src.btf; }
   bool SameBtf(const Reg& a, const Reg& b) const { return a.btf == b.btf; }
-  // REQUIRES: reg.btf is kept alive by the program's UsedBtfs.
+  // REQUIRES: reg.btf is kept alive by the program's UsedBtfs (asserted
+  // non-null in debug builds). No read section: `fn` may block.
   template <typename Fn>
   bool With(const Reg& reg, Fn&& fn) const {
-    ++counters_.lookups;
+    assert(reg.btf != nullptr && "PointerResolver: a PTR_TO_BTF_ID register without its btf");
+    Counted(true);
     fn(*reg.btf);
     return true;
   }
-  const ResolverCounters& counters() const { return counters_; }
-
- private:
-  mutable ResolverCounters counters_;
+  template <typename Fn>
+  bool WithRef(const Reg& reg, Fn&& fn) const {
+    return With(reg, fn);
+  }
 };
 
-// Shared by the two id resolvers.
+// Shared by the id resolvers.
 template <typename RegT>
-class IdResolverBase {
+class IdResolverBase : public ResolverBase {
  public:
   using Reg = RegT;
   explicit IdResolverBase(const Registry& registry) : registry_(registry) {}
@@ -70,11 +103,13 @@ class IdResolverBase {
   bool SameBtf(const Reg& a, const Reg& b) const {
     return a.btf_obj_id == b.btf_obj_id;
   }
-  const ResolverCounters& counters() const { return counters_; }
+  template <typename Fn>
+  bool WithRef(const Reg& reg, Fn&& fn) const {
+    return this->CallWithRef(registry_.GetById(reg.btf_obj_id), fn);
+  }
 
  protected:
   const Registry& registry_;
-  mutable ResolverCounters counters_;
 };
 
 template <typename RegT = IdRegState>
@@ -84,10 +119,7 @@ class RcuIdResolver : public IdResolverBase<RegT> {
   using IdResolverBase<RegT>::IdResolverBase;
   template <typename Fn>
   bool With(const RegT& reg, Fn&& fn) const {
-    ++this->counters_.lookups;
-    bool found = this->registry_.WithBtf(reg.btf_obj_id, fn);
-    if (!found) ++this->counters_.misses;
-    return found;
+    return this->Counted(this->registry_.WithBtf(reg.btf_obj_id, fn));
   }
 };
 
@@ -98,18 +130,11 @@ class RefcountIdResolver : public IdResolverBase<RegT> {
   using IdResolverBase<RegT>::IdResolverBase;
   template <typename Fn>
   bool With(const RegT& reg, Fn&& fn) const {
-    ++this->counters_.lookups;
-    BtfRef ref = this->registry_.GetById(reg.btf_obj_id);
-    if (!ref) {
-      ++this->counters_.misses;
-      return false;
-    }
-    fn(*ref);
-    return true;
+    return this->CallWithRef(this->registry_.GetById(reg.btf_obj_id), fn);
   }
 };
 
-class HandleResolver {
+class HandleResolver : public ResolverBase {
  public:
   using Reg = HandleRegState;
   static constexpr const char* kName = "handle {slot, gen}";
@@ -121,21 +146,19 @@ class HandleResolver {
   }
   template <typename Fn>
   bool With(const Reg& reg, Fn&& fn) const {
-    ++counters_.lookups;
     rcu::ReadSection rs;
     const Btf* btf = registry_.BorrowByHandle(reg.btf_handle, rs);
-    if (btf == nullptr) {
-      ++counters_.misses;
-      return false;
-    }
+    if (!Counted(btf != nullptr)) return false;
     fn(*btf);
     return true;
   }
-  const ResolverCounters& counters() const { return counters_; }
+  template <typename Fn>
+  bool WithRef(const Reg& reg, Fn&& fn) const {
+    return CallWithRef(registry_.GetByHandle(reg.btf_handle), fn);
+  }
 
  private:
   const Registry& registry_;
-  mutable ResolverCounters counters_;
 };
 
 }  // namespace btfreg

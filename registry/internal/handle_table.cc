@@ -6,7 +6,7 @@ namespace btfreg {
 namespace internal {
 
 HandleTable::HandleTable(const Mutex& writer_mu)
-    : writer_mu_(writer_mu), slots_(new std::atomic<const BtfObject*>[kSlots]), gens_(kSlots, 0) {
+    : writer_mu_(writer_mu), slots_(new std::atomic<BtfObject*>[kSlots]), gens_(kSlots, 0) {
   free_.reserve(kSlots);
   for (uint32_t i = 0; i < kSlots; ++i) {
     slots_[i].store(nullptr, std::memory_order_relaxed);

@@ -15,11 +15,13 @@
 #define BTFREG_REGISTRY_INTERNAL_HANDLE_TABLE_H_
 
 #include <atomic>
+#include <cassert>
 #include <cstdint>
 #include <memory>
 #include <vector>
 
 #include "registry/btf_ref.h"
+#include "registry/rcu.h"
 #include "sync/mutex.h"
 
 namespace btfreg {
@@ -35,9 +37,10 @@ class HandleTable {
 
   // The object holding `handle`, unless it is going; else nullptr.
   // REQUIRES: inside a read section, which keeps the object readable.
-  const BtfObject* Lookup(BtfHandle handle) const {
+  BtfObject* Lookup(BtfHandle handle) const {
+    assert(rcu::InReadSection() && "lock-free lookup outside a read section");
     if (handle.gen == 0 || handle.slot >= kSlots) return nullptr;
-    const BtfObject* obj = slots_[handle.slot].load(std::memory_order_acquire);
+    BtfObject* obj = slots_[handle.slot].load(std::memory_order_acquire);
     if (obj == nullptr || !(obj->handle() == handle) || obj->going()) return nullptr;
     return obj;
   }
@@ -50,7 +53,7 @@ class HandleTable {
 
  private:
   const Mutex& writer_mu_;
-  const std::unique_ptr<std::atomic<const BtfObject*>[]> slots_;  // read lock-free
+  const std::unique_ptr<std::atomic<BtfObject*>[]> slots_;  // read lock-free
   std::vector<uint16_t> free_;  // writers only; LIFO
   std::vector<uint16_t> gens_;  // writers only; the slot's last generation
 };

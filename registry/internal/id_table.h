@@ -17,6 +17,7 @@
 #define BTFREG_REGISTRY_INTERNAL_ID_TABLE_H_
 
 #include <atomic>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -42,6 +43,7 @@ class IdTable {
   // The object published under `id`, unless it is going; else nullptr.
   // REQUIRES: inside a read section, which keeps the object readable.
   BtfObject* Lookup(uint32_t id) const {
+    assert(rcu::InReadSection() && "lock-free lookup outside a read section");
     const Table* t = table_.load(std::memory_order_acquire);
     BtfObject* obj = t->slots[id & t->mask].load(std::memory_order_acquire);
     if (obj == nullptr || obj->id() != id || obj->going()) return nullptr;

@@ -118,6 +118,29 @@ TEST(IdTableDeathTest, WritersMustHoldTheLock) {
   EXPECT_DEATH(ids.AllocateId(), "not held");
 }
 
+// The registry's contracts, checked in debug builds.
+TEST(ContractDeathTest, ALockTakenInsideAReadSectionFails) {
+#ifdef NDEBUG
+  GTEST_SKIP() << "contracts are checked in debug builds only";
+#endif
+  Registry registry;
+  EXPECT_DEATH(
+      {
+        rcu::ReadSection rs;
+        registry.base();  // takes the registry's lock
+      },
+      "inside a read section");
+}
+
+TEST(ContractDeathTest, ALookupOutsideAReadSectionFails) {
+#ifdef NDEBUG
+  GTEST_SKIP() << "contracts are checked in debug builds only";
+#endif
+  Mutex mu;
+  IdTable ids(mu);
+  EXPECT_DEATH(ids.Lookup(1), "outside a read section");
+}
+
 TEST(HandleTableTest, AStaleHandleFindsNothingWhenItsSlotIsReused) {
   Mutex mu;
   Objects objects;

@@ -27,8 +27,8 @@ HEADERS = {
     "btf/layout.h": ("void", "const btfreg::Btf& btf, uint32_t id", []),
     "registry/btf_ref.h": ("void", "btfreg::Registry& registry", ["registry/registry.h"]),
     "registry/registry.h": ("void", "", []),
-    "registry/kernel.h": ("void", "", ["registry/registry.h"]),
-    "registry/watcher.h": ("void", "btfreg::Registry& registry", ["registry/kernel.h"]),
+    "registry/kernel_mirror.h": ("void", "", ["registry/registry.h"]),
+    "registry/watcher.h": ("void", "btfreg::Registry& registry", ["registry/kernel_mirror.h"]),
     "sync/mutex.h": (None, "", []),  # class members: compiled as a struct body
     "verifier_state/func_state.h": ("void", "", ["verifier_state/reg_state.h"]),
     "verifier_state/ops.h": ("void", "const btfreg::BtfRef& task_ref, uint32_t task_id, int32_t mm_offset",

@@ -1,4 +1,4 @@
-// registry/kernel.h: mirror the running kernel's BTF objects in a Registry.
+// registry/kernel_mirror.h: mirror the running kernel's BTF objects in a Registry.
 //
 // The kernel keeps its own BTF registry: vmlinux, one object per module with
 // BTF (split on vmlinux), and the BTF that programs load. `bpftool btf list`
@@ -34,8 +34,8 @@
 // lookups and other writers proceed meanwhile. The mirror must outlive any
 // KernelWatcher that drives it, and the registry must outlive the mirror.
 
-#ifndef BTFREG_REGISTRY_KERNEL_H_
-#define BTFREG_REGISTRY_KERNEL_H_
+#ifndef BTFREG_REGISTRY_KERNEL_MIRROR_H_
+#define BTFREG_REGISTRY_KERNEL_MIRROR_H_
 
 #include <sys/types.h>
 
@@ -159,4 +159,4 @@ class KernelMirror {
 
 }  // namespace btfreg
 
-#endif  // BTFREG_REGISTRY_KERNEL_H_
+#endif  // BTFREG_REGISTRY_KERNEL_MIRROR_H_

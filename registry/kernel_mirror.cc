@@ -1,4 +1,4 @@
-#include "registry/kernel.h"
+#include "registry/kernel_mirror.h"
 
 #include <bpf/bpf.h>
 #include <dirent.h>
