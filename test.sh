@@ -56,6 +56,8 @@ run_command "btfreg race (TSan)" bazel run --config=tsan //tools:btfreg -- race 
 # Hostile input: the libFuzzer target replays its corpus, then runs a fixed
 # number of executions from a fixed seed (the same every time).
 run_command "fuzz btf (corpus, then -seed=1)" bash tests/fuzz/run_fuzzer.sh --ci
+# Library targets depend on nothing above them (bazel query).
+run_command "dependency directions" bash tests/deps_test.sh
 # Every code example of the README and the public headers compiles.
 run_command "README and header examples compile" python3 tests/snippets/check_snippets.py
 # The library as a project without Bazel links it: installed, then make +

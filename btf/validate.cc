@@ -197,16 +197,10 @@ class TypeChecker {
     const struct btf_type* t = btf__type_by_id(btf_, id);
     absl::Status s = CheckName(id, t->name_off);
     if (!s.ok()) return s;
+    if (IsReferenceKind(btf_kind(t))) return CheckRef(id, t->type, true);
     switch (btf_kind(t)) {
       case BTF_KIND_INT:  // bits and encoding: validate_kind.cc
         return absl::OkStatus();
-      case BTF_KIND_PTR:
-      case BTF_KIND_CONST:
-      case BTF_KIND_VOLATILE:
-      case BTF_KIND_RESTRICT:
-      case BTF_KIND_TYPEDEF:
-      case BTF_KIND_TYPE_TAG:
-        return CheckRef(id, t->type, true);
       case BTF_KIND_VAR:
       case BTF_KIND_DECL_TAG:
         return CheckRef(id, t->type, false);

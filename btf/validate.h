@@ -24,6 +24,10 @@ struct btf_type;
 
 namespace btfreg {
 
+// The kinds whose only content is a reference to another type (t->type):
+// PTR, TYPEDEF and the modifiers CONST, VOLATILE, RESTRICT and TYPE_TAG.
+bool IsReferenceKind(int kind);
+
 // Checks a raw BTF header and its section bounds against `raw.size()`.
 // Accepts either byte order. `is_split`: the string section of split BTF may
 // be empty and does not start with the empty string.

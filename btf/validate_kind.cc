@@ -78,6 +78,24 @@ bool ValidSectionName(const char* s) {
   return true;
 }
 
+}  // namespace
+
+bool IsReferenceKind(int kind) {
+  switch (kind) {
+    case BTF_KIND_PTR:
+    case BTF_KIND_CONST:
+    case BTF_KIND_VOLATILE:
+    case BTF_KIND_RESTRICT:
+    case BTF_KIND_TYPEDEF:
+    case BTF_KIND_TYPE_TAG:
+      return true;
+    default:
+      return false;
+  }
+}
+
+namespace {
+
 bool KflagAllowed(int kind) {
   switch (kind) {
     case BTF_KIND_STRUCT:
@@ -94,14 +112,9 @@ bool KflagAllowed(int kind) {
 }
 
 bool VlenMustBeZero(int kind) {
+  if (IsReferenceKind(kind)) return true;
   switch (kind) {
     case BTF_KIND_INT:
-    case BTF_KIND_PTR:
-    case BTF_KIND_CONST:
-    case BTF_KIND_VOLATILE:
-    case BTF_KIND_RESTRICT:
-    case BTF_KIND_TYPEDEF:
-    case BTF_KIND_TYPE_TAG:
     case BTF_KIND_FWD:
     case BTF_KIND_ARRAY:
     case BTF_KIND_VAR:

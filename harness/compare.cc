@@ -3,34 +3,43 @@
 #include <atomic>
 #include <map>
 #include <memory>
-#include <mutex>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "benchmark/benchmark.h"
+#include "sync/mutex.h"
 
 namespace btfreg {
 namespace {
 
-// One Workload per (base, module count), made on first use and kept.
-Workload& GetWorkload(const std::string& base, int modules) {
-  static std::mutex mu;
-  static std::map<std::pair<std::string, int>, std::unique_ptr<Workload>> cache;
-  std::lock_guard<std::mutex> l(mu);
-  auto& slot = cache[{base, modules}];
-  if (!slot) {
-    WorkloadOptions o;
-    o.base_path = base;
-    o.modules = modules;
-    auto w = Workload::Create(o);
-    if (!w.ok()) {
-      fprintf(stderr, "btfreg: %s\n", w.status().ToString().c_str());
-      abort();
+// One Workload per (base, module count), made on first use and kept for
+// the process (benchmarks of one configuration share it).
+class WorkloadCache {
+ public:
+  // The workload, or why it could not be made (a base that does not load).
+  absl::StatusOr<Workload*> Get(const std::string& base, int modules) {
+    MutexLock l(mu_);
+    std::unique_ptr<Workload>& slot = cache_[{base, modules}];
+    if (!slot) {
+      WorkloadOptions o;
+      o.base_path = base;
+      o.modules = modules;
+      absl::StatusOr<std::unique_ptr<Workload>> w = Workload::Create(o);
+      if (!w.ok()) return w.status();
+      slot = std::move(*w);
     }
-    slot = std::move(*w);
+    return slot.get();
   }
-  return *slot;
+
+ private:
+  Mutex mu_;
+  std::map<std::pair<std::string, int>, std::unique_ptr<Workload>> cache_ ABSL_GUARDED_BY(mu_);
+};
+
+WorkloadCache& Workloads() {
+  static WorkloadCache* cache = new WorkloadCache;  // never destroyed: benchmarks may outlive main
+  return *cache;
 }
 
 struct Shared {
@@ -40,7 +49,12 @@ struct Shared {
 // `resolve`: the bare lookup (64 per iteration); else one workload chain.
 void Run(benchmark::State& state, Variant v, const std::string& base,
          int modules, bool churn, bool resolve, std::shared_ptr<Shared> shared) {
-  Workload& w = GetWorkload(base, modules);
+  absl::StatusOr<Workload*> made = Workloads().Get(base, modules);
+  if (!made.ok()) {
+    state.SkipWithError(std::string(made.status().message()).c_str());
+    return;
+  }
+  Workload& w = **made;
   std::unique_ptr<Runner> runner = MakeRunner(w, v);
   if (shared->running.fetch_add(1) == 0 && churn) w.StartChurn();
   const int64_t cycles0 = w.churn_cycles();

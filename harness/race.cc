@@ -3,7 +3,6 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <random>
 #include <thread>
 
@@ -11,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "btf/synth.h"
 #include "registry/registry.h"
+#include "sync/mutex.h"
 #include "verifier_state/ops.h"
 #include "verifier_state/resolvers.h"
 #include "verifier_state/used_btfs.h"
@@ -69,7 +69,7 @@ class Harness {
 
   void Violation(const std::string& what) {
     violation_count_++;
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(mu_);
     if (violations_.size() < 10) violations_.push_back(what);
   }
 
@@ -222,23 +222,27 @@ class Harness {
           keep.reset();
           // If the module has gone, its handle must not resolve any more;
           // a slot reused since must be caught by the generation.
-          rcu::ReadSection rs;
-          const Btf* found = registry_.BorrowByHandle(h, rs);
-          // Now and then linger as a slow reader would, until the module
-          // goes (or 2 ms pass): the object must outlive this read section
-          // however its references fall. A free that skips the grace
-          // period is read here after it happened (ASan reports it).
-          if (found != nullptr && rng() % 8 == 0 && LingerUntilGone(s, h)) {
-            readers_outlived_unload_++;
+          bool resolved_to_another = false;
+          {
+            rcu::ReadSection rs;
+            const Btf* found = registry_.BorrowByHandle(h, rs);
+            // Now and then linger as a slow reader would, until the module
+            // goes (or 2 ms pass): the object must outlive this read section
+            // however its references fall. A free that skips the grace
+            // period is read here after it happened (ASan reports it).
+            if (found != nullptr && rng() % 8 == 0 && LingerUntilGone(s, h)) {
+              readers_outlived_unload_++;
+            }
+            const uint32_t now = s.handle.load();
+            if (found == nullptr && (now >> 16) == h.slot && (now & 0xffff) != h.gen) {
+              handle_.aba_detected++;
+            }
+            resolved_to_another =
+                found != nullptr &&
+                found->FindByName(absl::StrCat(s.name, "_obj0"), BTF_KIND_STRUCT) == 0;
           }
-          const uint32_t now = s.handle.load();
-          if (found == nullptr && (now >> 16) == h.slot && (now & 0xffff) != h.gen) {
-            handle_.aba_detected++;
-          }
-          if (found != nullptr &&
-              found->FindByName(absl::StrCat(s.name, "_obj0"), BTF_KIND_STRUCT) == 0) {
-            Violation("a stale handle resolved to another object");
-          }
+          // Reported once the read section is over: Violation takes a lock.
+          if (resolved_to_another) Violation("a stale handle resolved to another object");
           break;
         }
       }
@@ -338,7 +342,7 @@ class Harness {
     r.id = id_.Get();
     r.handle = handle_.Get();
     r.violation_count = violation_count_.load();
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(mu_);
     r.violations = violations_;
     return r;
   }
@@ -347,8 +351,8 @@ class Harness {
   const RaceOptions o_;
   Registry registry_;
   std::vector<Slot> slots_;
-  std::mutex mu_;
-  std::vector<std::string> violations_;  // guarded by mu_; the first ten
+  Mutex mu_;
+  std::vector<std::string> violations_ ABSL_GUARDED_BY(mu_);  // the first ten
   std::atomic<int64_t> ops_{0}, cycles_{0}, unload_refused_{0};
   std::atomic<int64_t> readers_outlived_unload_{0}, pins_held_across_unload_{0};
   std::atomic<int64_t> violation_count_{0};

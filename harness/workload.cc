@@ -10,22 +10,37 @@
 
 namespace btfreg {
 
-std::string VmlinuxOrFixture() {
+std::string VmlinuxOrFixture(std::string* note) {
   if (access(std::string(kVmlinuxPath).c_str(), R_OK) == 0) {
     return std::string(kVmlinuxPath);
   }
-  return kFixtureBase;
+  std::string path = kFixtureBase;
+  // The fixture ships in the runfiles: the working directory of `bazel run`
+  // and `bazel test`; a binary run by hand finds them beside itself.
+  if (access(path.c_str(), R_OK) != 0) {
+    char exe[4096];
+    const ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) path = absl::StrCat(absl::string_view(exe, n), ".runfiles/btfreg/", kFixtureBase);
+  }
+  if (note != nullptr) {
+    *note = absl::StrCat(kVmlinuxPath, " is not readable here; using the bundled fixture ",
+                         kFixtureBase);
+  }
+  return path;
 }
 
 LockedIdr::LockedIdr(Registry& registry) : registry_(registry) {
   // Seed with what is published now, then follow the changes.
-  for (BtfRef& ref : registry.Snapshot()) {
-    const uint32_t id = ref.id();
-    map_[id] = std::move(ref);
+  {
+    MutexLock l(mu_);
+    for (BtfRef& ref : registry.Snapshot()) {
+      const uint32_t id = ref.id();
+      map_[id] = std::move(ref);
+    }
   }
   observer_ = registry.AddObserver([this](const RegistryEvent& e) {
     BtfRef dropped;  // released after the lock
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(mu_);
     if (e.kind == RegistryEvent::kLoaded) {
       map_[e.id] = e.ref;
     } else if (e.kind == RegistryEvent::kGoing) {
@@ -41,7 +56,7 @@ LockedIdr::LockedIdr(Registry& registry) : registry_(registry) {
 LockedIdr::~LockedIdr() { registry_.RemoveObserver(observer_); }
 
 BtfRef LockedIdr::Get(uint32_t id) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto it = map_.find(id);
   return it == map_.end() ? BtfRef() : it->second;
 }

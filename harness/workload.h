@@ -31,7 +31,6 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -40,6 +39,7 @@
 
 #include "absl/status/statusor.h"
 #include "registry/registry.h"
+#include "sync/mutex.h"
 #include "verifier_state/func_state.h"
 #include "verifier_state/ops.h"
 #include "verifier_state/resolvers.h"
@@ -49,9 +49,11 @@ namespace btfreg {
 
 // The bundled base fixture, relative to the runfiles root (or the repo).
 inline constexpr char kFixtureBase[] = "tests/data/mini_vmlinux.btf";
-// The running kernel's vmlinux when it is readable, else kFixtureBase: the
-// base that benchmarks and the CLI use unless told otherwise.
-std::string VmlinuxOrFixture();
+// The running kernel's vmlinux when it is readable, else kFixtureBase (from
+// the working directory, or the runfiles beside the binary): the base that
+// benchmarks and the CLI use unless told otherwise. When it is the fixture,
+// `note` (if given) says so and why.
+std::string VmlinuxOrFixture(std::string* note = nullptr);
 
 struct WorkloadOptions {
   std::string base_path = std::string(kVmlinuxPath);
@@ -106,8 +108,8 @@ class LockedIdr {
  private:
   Registry& registry_;
   int observer_;
-  std::mutex mu_;
-  std::unordered_map<uint32_t, BtfRef> map_;
+  Mutex mu_;
+  std::unordered_map<uint32_t, BtfRef> map_ ABSL_GUARDED_BY(mu_);
 };
 
 template <typename RegT = IdRegState>

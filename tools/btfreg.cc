@@ -18,7 +18,6 @@
 namespace btfreg {
 
 namespace {
-std::string g_argv0;
 
 constexpr char kUsage[] =
     "usage: btfreg COMMAND [options]\n\n"
@@ -33,23 +32,9 @@ constexpr char kUsage[] =
     "`btfreg COMMAND --help` describes each command's options.\n";
 }  // namespace
 
-std::string DefaultBtfPath(std::string* note) {
-  std::string path = VmlinuxOrFixture();
-  if (path == kVmlinuxPath) return path;
-  // The fixture ships in the runfiles of `bazel run`, whose working
-  // directory is the runfiles tree; a binary run by hand looks beside itself.
-  const std::string rel = kFixtureBase;
-  if (access(path.c_str(), R_OK) != 0) {
-    path = absl::StrCat(g_argv0, ".runfiles/btfreg/", rel);
-  }
-  *note = absl::StrCat(kVmlinuxPath, " is not readable here; using the ",
-                       "bundled fixture ", rel);
-  return path;
-}
-
 absl::StatusOr<LoadedBtf> LoadBtfArgs(std::string path, const std::string& base_path) {
   std::string note;
-  if (path.empty()) path = DefaultBtfPath(&note);
+  if (path.empty()) path = VmlinuxOrFixture(&note);
   if (!note.empty()) fprintf(stderr, "btfreg: %s\n", note.c_str());
   LoadedBtf out;
   absl::StatusOr<std::unique_ptr<Btf>> loaded;
@@ -74,7 +59,6 @@ int Fail(const absl::Status& status) {
 }  // namespace btfreg
 
 int main(int argc, char** argv) {
-  btfreg::g_argv0 = argv[0];
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
     fputs(btfreg::kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "btf/btf.h"
+#include "harness/workload.h"
 
 namespace btfreg {
 
@@ -22,12 +23,8 @@ int LayoutCommand(int argc, char** argv);
 int DumpCommand(int argc, char** argv);
 int WalkCommand(int argc, char** argv);
 
-// The running kernel's vmlinux BTF when readable, else the bundled fixture
-// (tests/data/mini_vmlinux.btf); `note` says which and why.
-std::string DefaultBtfPath(std::string* note);
-
-// The BTF a command reads: `path` (default: DefaultBtfPath, whose note goes
-// to stderr), split on `base_path` when that is set.
+// The BTF a command reads: `path` (default: VmlinuxOrFixture, whose note
+// goes to stderr), split on `base_path` when that is set.
 struct LoadedBtf {
   std::unique_ptr<Btf> base;  // outlives `btf`: declared first
   std::unique_ptr<Btf> btf;

@@ -222,9 +222,11 @@ int CompareCommand(int argc, char** argv) {
     return 2;
   }
   std::string note;
-  if (btf.empty()) btf = DefaultBtfPath(&note);
-  if (access(btf.c_str(), R_OK) != 0) {
-    return Fail(absl::NotFoundError(absl::StrCat(btf, ": not readable")));
+  if (btf.empty()) btf = VmlinuxOrFixture(&note);
+  // A base that does not load is refused here, with its error, rather than
+  // by every benchmark of the run.
+  if (absl::StatusOr<std::unique_ptr<Btf>> base = Btf::LoadVmlinux(btf); !base.ok()) {
+    return Fail(base.status());
   }
   if (!note.empty()) fprintf(stderr, "btfreg: %s\n", note.c_str());
 

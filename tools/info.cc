@@ -158,7 +158,7 @@ int InfoCommand(int argc, char** argv) {
   std::string note;
   // Describing the running kernel: its BTF objects are listed too.
   const bool running_kernel = path.empty() && base_path.empty();
-  if (path.empty()) path = DefaultBtfPath(&note);
+  if (path.empty()) path = VmlinuxOrFixture(&note);
   std::unique_ptr<Btf> base;
   absl::StatusOr<std::unique_ptr<Btf>> loaded;
   if (!base_path.empty()) {

@@ -45,7 +45,7 @@ int RaceCommand(int argc, char** argv) {
   }
   o.duration_ms = static_cast<int>(seconds * 1000);
   std::string note;
-  o.base_path = btf.empty() ? DefaultBtfPath(&note) : btf;
+  o.base_path = btf.empty() ? VmlinuxOrFixture(&note) : btf;
   if (!note.empty()) fprintf(stderr, "btfreg: %s\n", note.c_str());
   fprintf(stderr, "btfreg: racing %d verifier thread(s) against a writer over %d module(s) for %ld s on %s\n",
           o.threads, o.modules, seconds, o.base_path.c_str());
