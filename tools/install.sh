@@ -24,7 +24,7 @@ headers=(
   verifier_state/func_state.h verifier_state/ops.h verifier_state/reg_state.h
   verifier_state/resolvers.h verifier_state/used_btfs.h
 )
-libs=(//btf //registry //registry:kernel_mirror //verifier_state)
+libs=(//btf //btf:libbpf_status //registry //registry:kernel_mirror //verifier_state)
 bazel build -c opt --noshow_progress --ui_event_filters=-info "${libs[@]}" //:libbtfreg.so
 bin=$(bazel info -c opt bazel-bin 2>/dev/null)
 
