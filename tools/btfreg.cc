@@ -4,16 +4,11 @@
 //   btfreg info [--btf FILE] [--json]    what a BTF object holds
 //   btfreg race [--duration S] ...       module unload race harness
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstring>
 #include <string>
 
-#include "absl/strings/str_cat.h"
-#include "btf/btf.h"
 #include "tools/commands.h"
-#include "harness/workload.h"
 
 namespace btfreg {
 
@@ -31,30 +26,6 @@ constexpr char kUsage[] =
     "  race     module unload race harness: checks lifetime rules under churn\n\n"
     "`btfreg COMMAND --help` describes each command's options.\n";
 }  // namespace
-
-absl::StatusOr<LoadedBtf> LoadBtfArgs(std::string path, const std::string& base_path) {
-  std::string note;
-  if (path.empty()) path = VmlinuxOrFixture(&note);
-  if (!note.empty()) fprintf(stderr, "btfreg: %s\n", note.c_str());
-  LoadedBtf out;
-  absl::StatusOr<std::unique_ptr<Btf>> loaded;
-  if (!base_path.empty()) {
-    absl::StatusOr<std::unique_ptr<Btf>> base = Btf::LoadFile(base_path);
-    if (!base.ok()) return base.status();
-    out.base = std::move(*base);
-    loaded = Btf::LoadSplitFile(path, *out.base);
-  } else {
-    loaded = Btf::LoadFile(path);
-  }
-  if (!loaded.ok()) return loaded.status();
-  out.btf = std::move(*loaded);
-  return out;
-}
-
-int Fail(const absl::Status& status) {
-  fprintf(stderr, "btfreg: %s\n", status.ToString().c_str());
-  return 1;
-}
 
 }  // namespace btfreg
 
