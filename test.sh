@@ -56,6 +56,9 @@ run_command "btfreg race (TSan)" bazel run --config=tsan //tools:btfreg -- race 
 # Hostile input: the libFuzzer target replays its corpus, then runs a fixed
 # number of executions from a fixed seed (the same every time).
 run_command "fuzz btf (corpus, then -seed=1)" bash tests/fuzz/run_fuzzer.sh --ci
+# Every annotated lock, checked by clang's thread-safety analysis (an error).
+run_command "thread-safety analysis (clang)" bazel build --config=clang --noshow_progress \
+  //btf:all //registry:all //verifier_state:all //harness:all //tools:all //tests:all
 # Library targets depend on nothing above them (bazel query).
 run_command "dependency directions" bash tests/deps_test.sh
 # Every code example of the README and the public headers compiles.

@@ -19,9 +19,11 @@ absl::Status Registry::ModuleKnown(absl::string_view name, ModuleLoader loader,
   return absl::OkStatus();
 }
 
+size_t Registry::UnparsedLockFree() const { return known_->unparsed(); }
+
 absl::Status Registry::EnsureParsed(absl::string_view name) {
   // The common case, no module known or failed: nothing to do, no lock.
-  if (known_->unparsed() == 0) return absl::OkStatus();
+  if (UnparsedLockFree() == 0) return absl::OkStatus();
   std::shared_ptr<internal::ParseOnce> once;
   ModuleLoader loader;
   {

@@ -358,6 +358,10 @@ class Registry {
                                        std::unique_ptr<const Btf> btf,
                                        uint32_t kernel_id)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // KnownModules::unparsed(), read without mu_: the one member of known_
+  // that is atomic for this purpose (with none, asking for a module need
+  // not take the lock).
+  size_t UnparsedLockFree() const ABSL_NO_THREAD_SAFETY_ANALYSIS;
   // Parses `name` if it is only known (once, whoever asks); the error of a
   // failed module; OK otherwise (also when `name` is not known at all).
   absl::Status EnsureParsed(absl::string_view name) ABSL_LOCKS_EXCLUDED(mu_);
