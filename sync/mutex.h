@@ -13,7 +13,8 @@
 //
 // AssertHeld checks, in a debug build (no NDEBUG), that the calling thread
 // holds the mutex: the owner is recorded at Lock (a relaxed store). In an
-// NDEBUG build it checks nothing.
+// NDEBUG build nothing is recorded and nothing checked. Build the code that
+// locks a Mutex and the code that asserts on it alike.
 
 #ifndef BTFREG_SYNC_MUTEX_H_
 #define BTFREG_SYNC_MUTEX_H_
@@ -64,10 +65,14 @@ class ABSL_LOCKABLE Mutex {
     assert(sync_internal::NoBlockDepth() == 0 && "btfreg::Mutex taken inside a read section");
     AssertNotHeld();
     mu_.lock();
+#ifndef NDEBUG
     owner_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+#endif
   }
   void Unlock() ABSL_UNLOCK_FUNCTION() {
+#ifndef NDEBUG
     owner_.store(std::thread::id(), std::memory_order_relaxed);
+#endif
     mu_.unlock();
   }
   // REQUIRES: the calling thread holds the mutex (checked in debug builds).
@@ -84,8 +89,10 @@ class ABSL_LOCKABLE Mutex {
 
  private:
   std::mutex mu_;
-  // Recorded in every build, so that the layout does not depend on NDEBUG
-  // (a Mutex sits inside classes that code built either way shares).
+  // Recorded in debug builds only, so that an NDEBUG build locks exactly as
+  // std::mutex does; present in every build, so that the layout does not
+  // depend on NDEBUG (a Mutex sits inside classes that code built either
+  // way shares).
   std::atomic<std::thread::id> owner_{};
 };
 
