@@ -31,6 +31,14 @@
 // object. Id `i` lives in slot `i & mask` of a power-of-two table that
 // doubles when half full, so a lookup is one array index plus an id check.
 //
+// Inside, Registry coordinates four parts of registry/internal/, each tested
+// by itself: IdTable (ids to objects, RCU-published), HandleTable (compact
+// handles), KnownModules (lazy and failed modules) and TypeIndex (modules'
+// named types). Lock order: a lazy module's parse lock, then the observer
+// lock, then the state lock; none is held inside a read section, and none
+// while a last reference is dropped. In debug builds the REQUIRES below are
+// checked (sync/mutex.h, registry/rcu.h).
+//
 // Modules may also be only known (ModuleKnown: parsed on first use, failures
 // recorded and isolated), carry the kernel's id for their BTF (KernelMirror
 // in kernel_mirror.h fills a registry from the running kernel), and be searched by
