@@ -20,6 +20,7 @@
 #include "btf/libbpf_status.h"
 #include "btf/name_index.h"
 #include "btf/spelling_cost.h"
+#include "btf/type_table.h"
 #include "btf/validate.h"
 
 namespace btfreg {
@@ -164,26 +165,23 @@ absl::string_view KindName(int kind) {
   return kNames[kind];
 }
 
-Btf::Btf(std::string name, struct btf* btf, const Btf* base, size_t raw_bytes)
-    : name_(std::move(name)), btf_(btf), base_(base), raw_bytes_(raw_bytes) {
-  type_count_ = btf__type_cnt(btf_);
-  start_id_ = base_ ? base_->type_count() : 1;
-}
+Btf::Btf(std::string name, std::vector<uint8_t> bytes, const Btf* base)
+    : name_(std::move(name)), bytes_(std::move(bytes)), base_(base) {}
 
 Btf::~Btf() {
   if (dump_ != nullptr) btf_dump__free(dump_);
-  btf__free(btf_);
+  if (struct btf* b = libbpf_.load(std::memory_order_relaxed)) btf__free(b);
 }
 
 absl::StatusOr<std::unique_ptr<Btf>> Btf::LoadFile(absl::string_view path) {
   absl::StatusOr<std::vector<uint8_t>> bytes = ReadFile(path);
   if (!bytes.ok()) return bytes.status();
-  return Load(*bytes, path, nullptr);
+  return Load(*std::move(bytes), path, nullptr);
 }
 
 absl::StatusOr<std::unique_ptr<Btf>> Btf::LoadBytes(
     absl::Span<const uint8_t> bytes, absl::string_view name) {
-  return Load(bytes, name, nullptr);
+  return Load(std::vector<uint8_t>(bytes.begin(), bytes.end()), name, nullptr);
 }
 
 absl::StatusOr<std::unique_ptr<Btf>> Btf::LoadVmlinux(absl::string_view path) {
@@ -194,15 +192,15 @@ absl::StatusOr<std::unique_ptr<Btf>> Btf::LoadSplitFile(absl::string_view path,
                                                         const Btf& base) {
   absl::StatusOr<std::vector<uint8_t>> bytes = ReadFile(path);
   if (!bytes.ok()) return bytes.status();
-  return Load(*bytes, path, &base);
+  return Load(*std::move(bytes), path, &base);
 }
 
 absl::StatusOr<std::unique_ptr<Btf>> Btf::LoadSplitBytes(
     absl::Span<const uint8_t> bytes, absl::string_view name, const Btf& base) {
-  return Load(bytes, name, &base);
+  return Load(std::vector<uint8_t>(bytes.begin(), bytes.end()), name, &base);
 }
 
-absl::StatusOr<std::unique_ptr<Btf>> Btf::Load(absl::Span<const uint8_t> bytes,
+absl::StatusOr<std::unique_ptr<Btf>> Btf::Load(std::vector<uint8_t> bytes,
                                                absl::string_view name,
                                                const Btf* base) {
   if (bytes.empty()) {
@@ -213,14 +211,11 @@ absl::StatusOr<std::unique_ptr<Btf>> Btf::Load(absl::Span<const uint8_t> bytes,
         name, ": ", bytes.size(), " bytes is over the ", kMaxBtfBytes,
         "-byte limit for BTF"));
   }
-  std::vector<uint8_t> section;
   const bool object_file = IsElf(bytes);
   if (object_file) {
-    absl::StatusOr<std::vector<uint8_t>> s = BtfSectionOfElf(
-        std::vector<uint8_t>(bytes.begin(), bytes.end()), name);
+    absl::StatusOr<std::vector<uint8_t>> s = BtfSectionOfElf(std::move(bytes), name);
     if (!s.ok()) return s.status();
-    section = std::move(*s);
-    bytes = section;
+    bytes = *std::move(s);
   } else if (bytes.size() >= 2 && !(bytes[0] == 0x9f && bytes[1] == 0xeb) &&
              !(bytes[0] == 0xeb && bytes[1] == 0x9f)) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -228,31 +223,46 @@ absl::StatusOr<std::unique_ptr<Btf>> Btf::Load(absl::Span<const uint8_t> bytes,
   }
   absl::Status s = ValidateHeader(bytes, name, base != nullptr);
   if (!s.ok()) return s;
-  const std::vector<uint8_t> trimmed = TrimHeader(bytes);
-  if (!trimmed.empty()) bytes = trimmed;
+  std::vector<uint8_t> trimmed = TrimHeader(bytes);
+  if (!trimmed.empty()) bytes = std::move(trimmed);
 
-  LibbpfLog log;
-  struct btf* raw = base ? NewSplit(bytes, base->btf_)
-                         : btf__new(bytes.data(), bytes.size());
-  if (raw == nullptr) {
-    return LibbpfError(name, "libbpf rejected the BTF", errno, log);
-  }
-  std::unique_ptr<Btf> out(new Btf(std::string(name), raw, base, bytes.size()));
-  s = ValidateTypes(raw, out->start_id_, name, object_file, &out->ordered_);
+  std::unique_ptr<Btf> out(new Btf(std::string(name), std::move(bytes), base));
+  absl::StatusOr<std::unique_ptr<TypeTable>> types =
+      TypeTable::Parse(out->bytes_, name, base != nullptr ? base->types_.get() : nullptr);
+  if (!types.ok()) return types.status();
+  out->types_ = *std::move(types);
+  const TypeTable* t = out->types_.get();
+  out->type_count_ = t->type_cnt();
+  out->start_id_ = t->start_id();
+  s = ValidateTypes(t, out->start_id_, name, object_file, &out->ordered_);
   if (!s.ok()) return s;
-  out->unspellable_ = FindUnspellable(raw, out->start_id_);
-  // btf__pointer_size() caches what it finds in the object; fill the cache
-  // now, while the object is private, so that later calls only read it.
-  btf__pointer_size(raw);
+  out->unspellable_ = FindUnspellable(t, out->start_id_);
   out->index_ = std::make_unique<NameIndex>();
-  out->index_->Build(raw, out->start_id_, out->type_count_);
+  out->index_->Build(t, out->start_id_, out->type_count_);
   return out;
+}
+
+const struct btf* Btf::libbpf_btf() const {
+  std::call_once(libbpf_once_, [this] {
+    LibbpfLog log;  // keeps libbpf's warnings off stderr
+    const absl::Span<const uint8_t> raw = types_->raw();
+    struct btf* made = base_ != nullptr
+                           ? NewSplit(raw, const_cast<struct btf*>(base_->libbpf_btf()))
+                           : btf__new(raw.data(), raw.size());
+    // btf__pointer_size() caches what it finds in the object; fill the
+    // cache now, while the object is private, so that later calls only read.
+    if (made != nullptr) btf__pointer_size(made);
+    libbpf_.store(made, std::memory_order_release);
+  });
+  return libbpf_.load(std::memory_order_acquire);
 }
 
 const struct btf_type* Btf::type(uint32_t id) const {
   if (id == 0 || id >= type_count_) return nullptr;
-  return btf__type_by_id(btf_, id);
+  return types_->type(id);
 }
+
+const char* Btf::str(uint32_t off) const { return types_->str(off); }
 
 int Btf::kind(uint32_t id) const {
   const struct btf_type* t = type(id);
@@ -262,7 +272,7 @@ int Btf::kind(uint32_t id) const {
 absl::string_view Btf::type_name(uint32_t id) const {
   const struct btf_type* t = type(id);
   if (t == nullptr) return "";
-  const char* n = btf__name_by_offset(btf_, t->name_off);
+  const char* n = types_->str(t->name_off);
   return n ? n : "";
 }
 
@@ -328,7 +338,7 @@ absl::StatusOr<uint32_t> Btf::ResolvedSize(uint32_t id) const {
                                             " out of range (", type_count_,
                                             " types)"));
   }
-  long long size = btf__resolve_size(btf_, id);
+  const int64_t size = types_->ResolveSize(id);
   if (size < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         name_, ": type ", id, " (", KindName(kind(id)), ") has no size"));
@@ -344,7 +354,7 @@ int Btf::AlignOf(uint32_t id, absl::flat_hash_map<uint32_t, int>& memo) const {
   if (t == nullptr) return 0;
   // As libbpf's btf_ptr_sz: the host's pointer size where the BTF does not
   // tell (btf__pointer_size answers 0 then).
-  int ptr_size = static_cast<int>(btf__pointer_size(btf_));
+  int ptr_size = static_cast<int>(types_->pointer_size());
   if (ptr_size == 0) ptr_size = sizeof(void*);
   switch (btf_kind(t)) {
     case BTF_KIND_INT:
@@ -416,7 +426,7 @@ absl::StatusOr<std::vector<Member>> Btf::Members(uint32_t id) const {
   out.reserve(btf_vlen(t));
   const struct btf_member* m = btf_members(t);
   for (uint32_t i = 0; i < btf_vlen(t); ++i) {
-    const char* n = btf__name_by_offset(btf_, m[i].name_off);
+    const char* n = types_->str(m[i].name_off);
     out.push_back(Member{n ? n : "", m[i].type, btf_member_bit_offset(t, i),
                          btf_member_bitfield_size(t, i)});
   }
@@ -520,7 +530,11 @@ absl::StatusOr<std::string> Btf::TypeName(uint32_t id) const {
   MutexLock lock(dump_mu_);
   LibbpfLog log;
   if (dump_ == nullptr) {
-    dump_ = btf_dump__new(btf_, DumpPrintf, &dump_out_, nullptr);
+    const struct btf* libbpf = libbpf_btf();
+    if (libbpf == nullptr) {
+      return absl::InternalError(absl::StrCat(name_, ": libbpf cannot read this BTF"));
+    }
+    dump_ = btf_dump__new(libbpf, DumpPrintf, &dump_out_, nullptr);
     if (dump_ == nullptr) {
       return LibbpfError(name_, "btf_dump__new failed", errno, log);
     }
@@ -552,10 +566,13 @@ bool Btf::ordered_struct(uint32_t id) const {
 
 BtfMemory Btf::Memory() const {
   BtfMemory m;
-  m.raw_bytes = raw_bytes_;
-  m.libbpf_bytes = sizeof(uint32_t) * (type_count_ - start_id_);
-  m.index_bytes =
-      index_->bytes() + ordered_.capacity() / 8 + unspellable_.capacity() / 8;
+  m.raw_bytes = bytes_.capacity();
+  // libbpf's object, once made: its copy of the bytes and its offsets.
+  if (libbpf_.load(std::memory_order_acquire) != nullptr) {
+    m.libbpf_bytes = types_->raw().size() + sizeof(uint32_t) * (type_count_ - start_id_);
+  }
+  m.index_bytes = types_->bytes() + index_->bytes() + ordered_.capacity() / 8 +
+                  unspellable_.capacity() / 8;
   return m;
 }
 

@@ -1,9 +1,11 @@
 // btf/btf.h: one parsed, immutable BTF object.
 //
-// A `Btf` wraps libbpf's `struct btf` for one BTF blob (vmlinux, a kernel
-// module's split BTF, or any file a user hands us), validates it at load, and
-// builds the indexes the verifier-style queries need: O(1) lookup by name and
-// kind, struct walks, and the C spelling of a type.
+// A `Btf` reads one BTF blob (vmlinux, a kernel module's split BTF, or any
+// file a user hands us) in place, validates it at load, and builds the
+// indexes the verifier-style queries need: O(1) lookup by name and kind,
+// struct walks, and the C spelling of a type. Its own type-offset table
+// reads the types where they lie; libbpf's `struct btf` over the same bytes
+// is made only when something asks for it (libbpf_btf(), the C spellings).
 //
 //   absl::StatusOr<std::unique_ptr<Btf>> vmlinux = Btf::LoadVmlinux();
 //   if (!vmlinux.ok()) return vmlinux.status();
@@ -25,22 +27,27 @@
 // btf__type_by_id, btf__type_cnt, btf__name_by_offset, btf__str_by_offset,
 // btf__find_by_name_kind, btf__resolve_size, btf__resolve_type,
 // btf__align_of, btf__base_btf, btf__endianness and btf__pointer_size (its
-// lazy cache is filled at load). NOT safe on a shared object: btf__raw_data /
-// btf__get_raw_data (they build and cache a raw copy), btf__add_*, btf__dedup,
-// btf__set_*; copy the object first if you need them.
+// lazy cache is filled when the object is made). NOT safe on a shared
+// object: btf__raw_data / btf__get_raw_data (they build and cache a raw
+// copy), btf__add_*, btf__dedup, btf__set_*; copy the object first if you
+// need them.
 //
-// Ownership: the `Btf` owns its `struct btf`. A split `Btf` borrows its base:
-// the base must outlive it (the registry keeps a reference to vmlinux in every
-// module it registers for exactly this reason).
+// Ownership: the `Btf` owns the bytes it reads (a file is read once into
+// one buffer; LoadBytes copies once) and the libbpf object, if one was
+// made. A split `Btf` borrows its base: the base must outlive it (the
+// registry keeps a reference to vmlinux in every module it registers for
+// exactly this reason).
 
 #ifndef BTFREG_BTF_BTF_H_
 #define BTFREG_BTF_BTF_H_
 
 #include <linux/btf.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -58,6 +65,7 @@ struct btf_dump;
 namespace btfreg {
 
 class NameIndex;  // btf/name_index.h, internal
+class TypeTable;  // btf/type_table.h, internal
 
 // Where the running kernel publishes its own BTF.
 inline constexpr absl::string_view kVmlinuxPath = "/sys/kernel/btf/vmlinux";
@@ -131,9 +139,9 @@ inline constexpr WalkMode kDefaultWalkMode = WalkMode::kMemberBoundOutsideUnions
 
 // Memory held by one Btf, in bytes.
 struct BtfMemory {
-  size_t raw_bytes = 0;    // the BTF blob as loaded (libbpf keeps this copy)
-  size_t libbpf_bytes = 0; // libbpf's per-type offset table
-  size_t index_bytes = 0;  // our name index and per-type flags
+  size_t raw_bytes = 0;    // the BTF blob as loaded, which the Btf reads in place
+  size_t libbpf_bytes = 0; // libbpf's object, once made (libbpf_btf()): 0 before
+  size_t index_bytes = 0;  // our type offsets, name index and per-type flags
   size_t total() const { return raw_bytes + libbpf_bytes + index_bytes; }
 };
 
@@ -177,6 +185,10 @@ class Btf {
   int kind(uint32_t id) const;
   // The type's name, "" when anonymous, void, or out of range.
   absl::string_view type_name(uint32_t id) const;
+  // The string at offset `off` of the string section (the base's below its
+  // end, for split BTF): a member's or parameter's name_off, say. nullptr
+  // past the end.
+  const char* str(uint32_t off) const;
   // The size field of sized kinds (int, struct, union, enum, datasec, float).
   uint32_t raw_size(uint32_t id) const;
 
@@ -242,14 +254,15 @@ class Btf {
 
   BtfMemory Memory() const;
 
-  // The wrapped libbpf object, for read-only libbpf calls (see the file
-  // comment for which are safe on a shared object).
-  const struct btf* libbpf_btf() const { return btf_; }
+  // libbpf's object over this BTF, for read-only libbpf calls (see the file
+  // comment for which are safe on a shared object). Made on the first call
+  // (a copy of the bytes, and the base's object for split BTF), then kept.
+  const struct btf* libbpf_btf() const;
 
  private:
-  Btf(std::string name, struct btf* btf, const Btf* base, size_t raw_bytes);
+  Btf(std::string name, std::vector<uint8_t> bytes, const Btf* base);
   static absl::StatusOr<std::unique_ptr<Btf>> Load(
-      absl::Span<const uint8_t> bytes, absl::string_view name,
+      std::vector<uint8_t> bytes, absl::string_view name,
       const Btf* base);
 
   // Whether struct `id` has its members in order without overlap (set by
@@ -269,9 +282,12 @@ class Btf {
                     bool in_union, WalkResult& partial, WalkAll* all) const;
 
   const std::string name_;
-  struct btf* const btf_;  // owned
+  const std::vector<uint8_t> bytes_;  // what types_ reads, unless swapped
   const Btf* const base_;  // borrowed; outlives this
-  const size_t raw_bytes_;
+  std::unique_ptr<TypeTable> types_;
+  // libbpf's object, made by libbpf_btf() on first use.
+  mutable std::once_flag libbpf_once_;
+  mutable std::atomic<struct btf*> libbpf_{nullptr};  // owned
   uint32_t type_count_ = 0;
   uint32_t start_id_ = 1;
   // By pointer, so that the index stays out of this public header.

@@ -267,11 +267,19 @@ TEST_F(BuiltBtfTest, TypeNamesAsBpftoolSpellsThem) {
 }
 
 TEST_F(BuiltBtfTest, MemoryIsReported) {
-  BtfMemory m = btf_->Memory();
+  // A fresh object: the bytes it reads in place and its own tables; no
+  // libbpf object until one is asked for.
+  auto fresh = Btf::LoadBytes(b_.bytes, "fresh");
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  BtfMemory m = (*fresh)->Memory();
   EXPECT_EQ(m.raw_bytes, b_.bytes.size());
   EXPECT_GT(m.index_bytes, 0u);
-  EXPECT_GT(m.libbpf_bytes, 0u);
+  EXPECT_EQ(m.libbpf_bytes, 0u);
   EXPECT_EQ(m.total(), m.raw_bytes + m.libbpf_bytes + m.index_bytes);
+  ASSERT_NE((*fresh)->libbpf_btf(), nullptr);
+  EXPECT_GT((*fresh)->Memory().libbpf_bytes, b_.bytes.size());
+  // The same libbpf object every time.
+  EXPECT_EQ((*fresh)->libbpf_btf(), (*fresh)->libbpf_btf());
 }
 
 TEST(SplitBtfTest, IdsContinueAfterTheBaseAndFindBaseTypes) {

@@ -307,7 +307,7 @@ class TextWriter {
     const bool is64 = btf_is_enum64(t);
     auto name = [&](uint32_t i) -> absl::string_view {
       const uint32_t off = is64 ? btf_enum64(t)[i].name_off : btf_enum(t)[i].name_off;
-      return btf__name_by_offset(btf_.libbpf_btf(), off);
+      return btf_.str(off);
     };
     size_t width = 0;
     for (uint32_t i = 0; i < vlen; ++i) width = std::max(width, name(i).size());

@@ -1,4 +1,5 @@
 #include "btf/name_index.h"
+#include "btf/type_table.h"
 
 #include <bpf/btf.h>
 
@@ -11,9 +12,9 @@ namespace btfreg {
 
 NameIndex::NameIndex() = default;
 
-NameIndex::Key NameIndex::KeyOf(const struct btf* btf, uint32_t id) {
-  const struct btf_type* t = btf__type_by_id(btf, id);
-  const char* name = btf__name_by_offset(btf, t->name_off);
+NameIndex::Key NameIndex::KeyOf(const TypeTable* btf, uint32_t id) {
+  const struct btf_type* t = btf->type(id);
+  const char* name = btf->str(t->name_off);
   return Key{name ? absl::string_view(name) : absl::string_view(),
              btf_kind(t)};
 }
@@ -31,15 +32,15 @@ bool NameIndex::Eq::operator()(const Key& key, uint32_t id) const {
   return key.kind == other.kind && key.name == other.name;
 }
 
-void NameIndex::Build(const struct btf* btf, uint32_t first, uint32_t end) {
+void NameIndex::Build(const TypeTable* btf, uint32_t first, uint32_t end) {
   size_t named = 0;
   for (uint32_t id = first; id < end; ++id) {
-    named += btf__type_by_id(btf, id)->name_off != 0;
+    named += btf->type(id)->name_off != 0;
   }
   // Sized once: rehashing would recompute every hash from the BTF.
   ids_ = absl::flat_hash_set<uint32_t, Hash, Eq>(named, Hash{btf}, Eq{btf});
   for (uint32_t id = first; id < end; ++id) {
-    const struct btf_type* t = btf__type_by_id(btf, id);
+    const struct btf_type* t = btf->type(id);
     if (t->name_off == 0) continue;
     // insert() keeps the first (lowest) id of a duplicated name and kind.
     auto [it, inserted] = ids_.insert(id);

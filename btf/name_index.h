@@ -24,9 +24,10 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
 
-struct btf;
 
 namespace btfreg {
+
+class TypeTable;
 
 class NameIndex {
  public:
@@ -35,7 +36,7 @@ class NameIndex {
   // Indexes the named types with ids in [first, end) of `btf`. When several
   // types share a name and kind, the lowest id wins, as in libbpf.
   // REQUIRES: `btf` outlives this index and its names were validated.
-  void Build(const struct btf* btf, uint32_t first, uint32_t end);
+  void Build(const TypeTable* btf, uint32_t first, uint32_t end);
 
   // The lowest indexed id with this name and kind, or 0.
   uint32_t Find(absl::string_view name, int kind) const;
@@ -57,13 +58,13 @@ class NameIndex {
   };
   struct Hash {
     using is_transparent = void;
-    const struct btf* btf = nullptr;
+    const TypeTable* btf = nullptr;
     size_t operator()(uint32_t id) const;
     size_t operator()(const Key& key) const;
   };
   struct Eq {
     using is_transparent = void;
-    const struct btf* btf = nullptr;
+    const TypeTable* btf = nullptr;
     // Ids are equal when their names and kinds are: inserting a duplicate
     // name then keeps the first id.
     bool operator()(uint32_t a, uint32_t b) const {
@@ -72,7 +73,7 @@ class NameIndex {
     bool operator()(const Key& key, uint32_t id) const;
     bool operator()(uint32_t id, const Key& key) const { return (*this)(key, id); }
   };
-  static Key KeyOf(const struct btf* btf, uint32_t id);
+  static Key KeyOf(const TypeTable* btf, uint32_t id);
 
   absl::flat_hash_set<uint32_t, Hash, Eq> ids_;
   // Rare cases, kept aside: ids whose name and kind an earlier id already

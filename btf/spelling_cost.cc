@@ -138,7 +138,7 @@ uint64_t SpellingCost::Body(uint32_t id, const struct btf_type* t) {
     for (uint32_t i = 0; i < vlen; ++i) {
       const uint32_t name_off = btf_is_enum(t) ? btf_enum(t)[i].name_off
                                                : btf_enum64(t)[i].name_off;
-      cost = Add(cost, 5 + strlen(btf__name_by_offset(btf_.libbpf_btf(), name_off)));
+      cost = Add(cost, 5 + strlen(btf_.str(name_off)));
     }
     return cost;
   }
@@ -160,7 +160,7 @@ uint64_t SpellingCost::Body(uint32_t id, const struct btf_type* t) {
     if (start + size_bits > INT_MAX) return kSpellingUnbounded;
     if (start > end) gaps += PadLines(start - end);
     end = std::max(end, start + size_bits);
-    const uint64_t name = strlen(btf__name_by_offset(btf_.libbpf_btf(), m[i].name_off));
+    const uint64_t name = strlen(btf_.str(m[i].name_off));
     cost = Add(cost, Add(2 + name, Inline(m[i].type)));
   }
   // A union's members all start at 0, and btf_dump pads no union's tail.

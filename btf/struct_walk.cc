@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "btf/btf.h"
+#include "btf/type_table.h"
 #include "btf/validate.h"
 
 namespace btfreg {
@@ -101,7 +102,7 @@ absl::Status Btf::Walk(uint32_t sid, uint32_t off, uint32_t size, WalkMode mode,
       const uint32_t index = (off - moff) / esize;
       const uint32_t name_off = btf_members(t)[vlen - 1].name_off;
       r.path.push_back(WalkStep{sid, vlen - 1,
-                                btf__name_by_offset(btf_, name_off), index});
+                                types_->str(name_off), index});
       r.member_offset += moff + index * esize;
       if (btf_is_int(et)) {
         r.kind = WalkKind::kScalar;
@@ -124,7 +125,7 @@ absl::Status Btf::Walk(uint32_t sid, uint32_t off, uint32_t size, WalkMode mode,
       uint32_t moff = bit_off / 8;
       if (uint64_t{off} + size <= moff) return Verdict::kStop;
       // Looked up only for the member chosen: most are skipped.
-      auto mname = [&] { return btf__name_by_offset(btf_, m->name_off); };
+      auto mname = [&] { return types_->str(m->name_off); };
       const uint32_t bits = btf_member_bitfield_size(t, i);
       if (bits != 0) {
         // A bitfield is readable as part of a wider scalar access that

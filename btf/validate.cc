@@ -1,4 +1,5 @@
 #include "btf/validate.h"
+#include "btf/type_table.h"
 
 #include <bpf/btf.h>
 #include <linux/btf.h>
@@ -79,7 +80,7 @@ struct Frame {
 // to)` sees each back edge, i.e. a cycle through `to`; `on_done(t, id)`
 // runs in post-order. A non-OK status from either ends the search.
 template <typename Count, typename EdgeOf, typename OnBack, typename OnDone>
-absl::Status DepthFirst(const struct btf* btf, uint32_t first, uint32_t end,
+absl::Status DepthFirst(const TypeTable* btf, uint32_t first, uint32_t end,
                         Count count, EdgeOf edge, OnBack on_back,
                         OnDone on_done) {
   enum : uint8_t { kWhite, kGrey, kBlack };
@@ -91,7 +92,7 @@ absl::Status DepthFirst(const struct btf* btf, uint32_t first, uint32_t end,
     color[root - first] = kGrey;
     while (!stack.empty()) {
       Frame& f = stack.back();
-      const struct btf_type* t = btf__type_by_id(btf, f.id);
+      const struct btf_type* t = btf->type(f.id);
       if (f.next_edge < count(t)) {
         const uint32_t to = edge(t, f.next_edge++);
         if (to < first) continue;
@@ -116,13 +117,13 @@ absl::Status DepthFirst(const struct btf* btf, uint32_t first, uint32_t end,
 // Rejects loops in graph `g`. On the value graph it also bounds how deep
 // types nest (a struct in an array in a struct ...), which bounds every
 // recursive walk over them.
-absl::Status FindLoops(const struct btf* btf, uint32_t first, uint32_t end,
+absl::Status FindLoops(const TypeTable* btf, uint32_t first, uint32_t end,
                        Graph g, absl::string_view name) {
   std::vector<uint16_t> depth(g == Graph::kValue ? end - first : 0, 0);
   auto count = [g](const struct btf_type* t) { return EdgeCount(t, g); };
   auto on_back = [&](const std::vector<Frame>&, uint32_t to) {
     return Bad(name, absl::StrCat("type ", to, " (",
-                                  KindName(btf_kind(btf__type_by_id(btf, to))),
+                                  KindName(btf_kind(btf->type(to))),
                                   ") refers to itself through a loop"));
   };
   auto on_done = [&](const struct btf_type* t, uint32_t id) {
@@ -144,17 +145,17 @@ absl::Status FindLoops(const struct btf* btf, uint32_t first, uint32_t end,
 
 class TypeChecker {
  public:
-  TypeChecker(const struct btf* btf, absl::string_view name)
+  TypeChecker(const TypeTable* btf, absl::string_view name)
       : btf_(btf),
-        base_(btf__base_btf(btf)),
+        base_(btf->base()),
         name_(name),
-        count_(btf__type_cnt(btf)) {}
+        count_(btf->type_cnt()) {}
 
   // `what` and `index` name the part of the type ("member", 3); they are
   // formatted only on failure, as this runs for every member of vmlinux.
   absl::Status CheckName(uint32_t id, uint32_t off, const char* what = "",
                          int index = -1) {
-    const char* str = btf__str_by_offset(btf_, off);
+    const char* str = btf_->str(off);
     if (str == nullptr) {
       return Bad(name_, absl::StrCat("type ", id, Part(what, index),
                                      " names string offset ", off,
@@ -163,8 +164,8 @@ class TypeChecker {
     // Split BTF names its base's strings by their start (pahole and libbpf
     // dedup whole strings against the base). A name in the middle of a base
     // string means the BTF was made on another base.
-    if (base_ != nullptr && off != 0 && btf__str_by_offset(base_, off) == str) {
-      const char* before = btf__str_by_offset(base_, off - 1);
+    if (base_ != nullptr && off != 0 && base_->str(off) == str) {
+      const char* before = base_->str(off - 1);
       if (before != nullptr && *before != '\0') {
         return Bad(name_, absl::StrCat(
             "does not fit its base: type ", id, Part(what, index),
@@ -194,7 +195,7 @@ class TypeChecker {
   }
 
   absl::Status CheckType(uint32_t id) {
-    const struct btf_type* t = btf__type_by_id(btf_, id);
+    const struct btf_type* t = btf_->type(id);
     absl::Status s = CheckName(id, t->name_off);
     if (!s.ok()) return s;
     if (IsReferenceKind(btf_kind(t))) return CheckRef(id, t->type, true);
@@ -206,7 +207,7 @@ class TypeChecker {
         return CheckRef(id, t->type, false);
       case BTF_KIND_FUNC:
         s = CheckRef(id, t->type, false);
-        if (s.ok() && !btf_is_func_proto(btf__type_by_id(btf_, t->type))) {
+        if (s.ok() && !btf_is_func_proto(btf_->type(t->type))) {
           return Bad(name_, absl::StrCat("type ", id, " (FUNC) refers to type ",
                                          t->type, ", not a FUNC_PROTO"));
         }
@@ -277,7 +278,7 @@ class TypeChecker {
   // After the loop checks: every member lies inside its struct. Sets
   // `*ordered` for a struct whose members do not overlap and are in order.
   absl::Status CheckMembers(uint32_t id, bool* ordered) {
-    const struct btf_type* t = btf__type_by_id(btf_, id);
+    const struct btf_type* t = btf_->type(id);
     *ordered = false;
     if (!btf_is_composite(t)) return absl::OkStatus();
     *ordered = btf_is_struct(t);
@@ -293,14 +294,14 @@ class TypeChecker {
       // bits (an INT's size may exceed them), anything else by its size.
       uint64_t end = start + bits;
       if (bits == 0) {
-        long long size = btf__resolve_size(btf_, m[i].type);
+        long long size = btf_->ResolveSize(m[i].type);
         if (size < 0) {
           return Bad(name_, absl::StrCat("type ", id, " member ", i,
                                          " has a type of no valid size"));
         }
         off += uint64_t(size) * 8;
         const struct btf_type* mt =
-            btf__type_by_id(btf_, btf__resolve_type(btf_, m[i].type));
+            btf_->type(btf_->ResolveType(m[i].type));
         if (mt != nullptr && btf_is_int(mt)) {
           const uint32_t enc = *reinterpret_cast<const uint32_t*>(mt + 1);
           end = start + BTF_INT_OFFSET(enc) + BTF_INT_BITS(enc);
@@ -312,7 +313,7 @@ class TypeChecker {
       if (end > limit) {
         return Bad(name_, absl::StrCat("type ", id, " (",
                                        KindName(btf_kind(t)), " '",
-                                       btf__name_by_offset(btf_, t->name_off),
+                                       btf_->str(t->name_off),
                                        "') member ", i,
                                        " ends past the struct's size ",
                                        t->size));
@@ -322,8 +323,8 @@ class TypeChecker {
   }
 
  private:
-  const struct btf* btf_;
-  const struct btf* base_;  // for split BTF, else nullptr
+  const TypeTable* btf_;
+  const TypeTable* base_;  // for split BTF, else nullptr
   absl::string_view name_;
   uint32_t count_;
 };
@@ -475,7 +476,7 @@ uint32_t DeclarationEdge(const struct btf_type* t, uint32_t i) {
   return t->type;
 }
 
-std::vector<bool> FindUnspellable(const struct btf* btf, uint32_t first) {
+std::vector<bool> FindUnspellable(const TypeTable* btf, uint32_t first) {
   // The declarator graph: what btf_dump follows when it spells a type.
   // Named types (structs, unions, enums, typedefs) end a declaration; an
   // anonymous struct or union is written out whole, members included.
@@ -483,7 +484,7 @@ std::vector<bool> FindUnspellable(const struct btf* btf, uint32_t first) {
     return DeclarationEdgeCount(t, /*named_end=*/true);
   };
   auto edge = DeclarationEdge;
-  const uint32_t end = btf__type_cnt(btf);
+  const uint32_t end = btf->type_cnt();
   std::vector<bool> bad(end - first, false);
   std::vector<uint16_t> depth(end - first, 0);
   auto on_back = [&](const std::vector<Frame>& stack, uint32_t to) {
@@ -512,10 +513,10 @@ std::vector<bool> FindUnspellable(const struct btf* btf, uint32_t first) {
   return bad;
 }
 
-absl::Status ValidateTypes(const struct btf* btf, uint32_t first,
+absl::Status ValidateTypes(const TypeTable* btf, uint32_t first,
                            absl::string_view name, bool object_file,
                            std::vector<bool>* ordered) {
-  const uint32_t end = btf__type_cnt(btf);
+  const uint32_t end = btf->type_cnt();
   if (end - first > kMaxTypes) {
     return Bad(name, absl::StrCat(end - first, " types, more than the ",
                                   kMaxTypes, " BTF allows"));

@@ -19,10 +19,11 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 
-struct btf;
 struct btf_type;
 
 namespace btfreg {
+
+class TypeTable;
 
 // The kinds whose only content is a reference to another type (t->type):
 // PTR, TYPEDEF and the modifiers CONST, VOLATILE, RESTRICT and TYPE_TAG.
@@ -51,7 +52,7 @@ inline constexpr int kMaxNesting = 64;
 // first]` says whether `id` is a struct whose members lie in offset order
 // without overlapping (every C struct), which lets a walk skip a member as
 // soon as the next one starts at or before the offset it looks for.
-absl::Status ValidateTypes(const struct btf* btf, uint32_t first,
+absl::Status ValidateTypes(const TypeTable* btf, uint32_t first,
                            absl::string_view name, bool object_file,
                            std::vector<bool>* ordered);
 
@@ -70,7 +71,7 @@ uint32_t DeclarationEdge(const struct btf_type* t, uint32_t i);
 // declarators deeper than kMaxDeclaratorDepth. libbpf's btf_dump recurses
 // on both without bound, so TypeName refuses them. Indexed by id - first.
 inline constexpr int kMaxDeclaratorDepth = 128;
-std::vector<bool> FindUnspellable(const struct btf* btf, uint32_t first);
+std::vector<bool> FindUnspellable(const TypeTable* btf, uint32_t first);
 
 // The kernel's per-kind rules (validate_kind.cc): names, kind_flag, vlen,
 // int encodings, linkage, array index and element types, member kinds and
@@ -78,7 +79,7 @@ std::vector<bool> FindUnspellable(const struct btf* btf, uint32_t first);
 // `object_file` (an ELF .BTF) may hold extern functions and unsized
 // DATASECs, which libbpf fixes up before loading. REQUIRES: ids in range
 // and no reference loops (ValidateTypes checks both first).
-absl::Status ValidateKernelRules(const struct btf* btf, uint32_t first,
+absl::Status ValidateKernelRules(const TypeTable* btf, uint32_t first,
                                  absl::string_view name, bool object_file);
 
 }  // namespace btfreg

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "btf/btf.h"
+#include "btf/type_table.h"
 #include "btf/validate.h"
 
 namespace btfreg {
@@ -146,12 +147,12 @@ bool IsModifier(const struct btf_type* t) {
 
 class KindChecker {
  public:
-  KindChecker(const struct btf* btf, absl::string_view name, bool object_file)
+  KindChecker(const TypeTable* btf, absl::string_view name, bool object_file)
       : btf_(btf), name_(name), object_file_(object_file) {}
 
-  const char* Str(uint32_t off) const { return btf__str_by_offset(btf_, off); }
+  const char* Str(uint32_t off) const { return btf_->str(off); }
   const struct btf_type* T(uint32_t id) const {
-    return id == 0 ? nullptr : btf__type_by_id(btf_, id);
+    return id == 0 ? nullptr : btf_->type(id);
   }
   // Follows modifiers and typedefs; nullptr for void.
   const struct btf_type* Resolve(uint32_t id, uint32_t* out = nullptr) const {
@@ -177,7 +178,7 @@ class KindChecker {
 
   // Rules about one type alone (the kernel's check_meta).
   absl::Status Meta(uint32_t id) {
-    const struct btf_type* t = btf__type_by_id(btf_, id);
+    const struct btf_type* t = btf_->type(id);
     const int kind = btf_kind(t);
     if (t->info & ~(0x8000ffffu | (0x1fu << 24))) {
       return Bad(name_, id, "invalid btf_info (reserved bits set)");
@@ -319,7 +320,7 @@ class KindChecker {
   // Rules relating a type to the types it refers to (the resolve pass).
   // REQUIRES: ids in range and no reference loops.
   absl::Status Resolved(uint32_t id) {
-    const struct btf_type* t = btf__type_by_id(btf_, id);
+    const struct btf_type* t = btf_->type(id);
     switch (btf_kind(t)) {
       case BTF_KIND_PTR:
       case BTF_KIND_CONST:
@@ -345,7 +346,7 @@ class KindChecker {
           return Bad(name_, id, "invalid elem type");
         }
         if (btf_is_int(e) && !RegularInt(e)) return Bad(name_, id, "invalid array of int");
-        if (btf__resolve_size(btf_, id) < 0) {
+        if (btf_->ResolveSize(id) < 0) {
           return Bad(name_, id, "array size overflows 32 bits");
         }
         return absl::OkStatus();
@@ -371,7 +372,7 @@ class KindChecker {
             return Bad(name_, id, absl::StrCat("DATASEC entry ", i, " is not a VAR"));
           }
           // The slot must hold the variable (an object file's may be 0).
-          const long long need = btf__resolve_size(btf_, T(v[i].type)->type);
+          const long long need = btf_->ResolveSize(T(v[i].type)->type);
           if (need < 0 || (v[i].size < need && !(object_file_ && t->size == 0))) {
             return Bad(name_, id, absl::StrCat("DATASEC entry ", i, " of invalid size"));
           }
@@ -512,16 +513,16 @@ class KindChecker {
     return absl::OkStatus();
   }
 
-  const struct btf* btf_;
+  const TypeTable* btf_;
   absl::string_view name_;
   bool object_file_;
 };
 
 }  // namespace
 
-absl::Status ValidateKernelRules(const struct btf* btf, uint32_t first,
+absl::Status ValidateKernelRules(const TypeTable* btf, uint32_t first,
                                  absl::string_view name, bool object_file) {
-  const uint32_t end = btf__type_cnt(btf);
+  const uint32_t end = btf->type_cnt();
   if (first == 1 && end == 1) {
     return absl::InvalidArgumentError(absl::StrCat(name, ": no type found"));
   }

@@ -78,6 +78,7 @@ class BtfObject {
         is_module_(is_module),
         kernel_id_(kernel_id),
         btf_(std::move(btf)),
+        bytes_(btf_->Memory().total()),
         counters_(std::move(counters)) {}
   BtfObject(const BtfObject&) = delete;
   BtfObject& operator=(const BtfObject&) = delete;
@@ -90,6 +91,7 @@ class BtfObject {
   const Btf& btf() const { return *btf_; }
   bool going() const { return going_.load(std::memory_order_acquire); }
   int32_t pins() const { return pins_.load(std::memory_order_acquire); }
+  size_t bytes() const { return bytes_; }
 
  private:
   friend class ::btfreg::BtfRef;
@@ -114,6 +116,9 @@ class BtfObject {
   const uint32_t kernel_id_;  // the kernel's BTF id, 0 if not from the kernel
   BtfHandle handle_{};        // set once, before the object is published
   const std::unique_ptr<const Btf> btf_;
+  // The Btf's memory when it was published: what Stats().bytes counts for
+  // it until it is freed (a Btf grows if libbpf's object is made later).
+  const size_t bytes_;
   // A module's BTF is split on the base: the base lives as long as it does.
   std::unique_ptr<BtfRef> base_;
   std::shared_ptr<Counters> counters_;

@@ -24,7 +24,7 @@ namespace internal {
 void FreeObject(void* arg) {
   BtfObject* obj = static_cast<BtfObject*>(arg);
   std::shared_ptr<Counters> counters = std::move(obj->counters_);
-  counters->bytes.fetch_sub(obj->btf().Memory().total());
+  counters->bytes.fetch_sub(obj->bytes());
   // Dropping obj->base_ here may queue the base's own free.
   delete obj;
   counters->awaiting_grace.fetch_sub(1);
@@ -116,9 +116,9 @@ Registry::~Registry() {
 
 BtfRef Registry::PublishLocked(std::unique_ptr<const Btf> btf, absl::string_view name,
                                bool is_module, ModuleState state, uint32_t kernel_id) {
-  counters_->bytes.fetch_add(btf->Memory().total());
   auto* obj = new internal::BtfObject(ids_.AllocateId(), std::string(name), is_module,
                                       kernel_id, std::move(btf), counters_);  // refcnt 1: ours
+  counters_->bytes.fetch_add(obj->bytes());
   if (obj->btf().base() != nullptr) {
     obj->base_ = std::make_unique<BtfRef>(BtfRef::Take(base_));
   }
