@@ -143,7 +143,8 @@ struct btf* NewSplit(absl::Span<const uint8_t> bytes, struct btf* base) {
 
 absl::string_view EssentialName(absl::string_view name) {
   // The last "X___Y" where neither X nor Y is an underscore, as libbpf's
-  // bpf_core_essential_name_len.
+  // bpf_core_essential_name_len. Most names have no "___" at all.
+  if (name.find("___") == absl::string_view::npos) return name;
   for (size_t i = name.size() >= 5 ? name.size() - 5 + 1 : 0; i-- > 0;) {
     if (name[i] != '_' && name[i + 1] == '_' && name[i + 2] == '_' &&
         name[i + 3] == '_' && name[i + 4] != '_') {

@@ -1,88 +1,98 @@
 #include "btf/name_index.h"
-#include "btf/type_table.h"
 
 #include <bpf/btf.h>
 
+#include <cstring>
 #include <utility>
 
 #include "absl/hash/hash.h"
 #include "btf/btf.h"
+#include "btf/type_table.h"
 
 namespace btfreg {
 
-NameIndex::NameIndex() = default;
+namespace {
+// The string at `p` is exactly `name`.
+bool Equals(const char* p, absl::string_view name) {
+  return strncmp(p, name.data(), name.size()) == 0 && p[name.size()] == '\0';
+}
+}  // namespace
 
-NameIndex::Key NameIndex::KeyOf(const TypeTable* btf, uint32_t id) {
-  const struct btf_type* t = btf->type(id);
-  const char* name = btf->str(t->name_off);
-  return Key{name ? absl::string_view(name) : absl::string_view(),
-             btf_kind(t)};
+void NameIndex::Locate(absl::string_view essential, int kind, size_t* start,
+                       uint32_t* tag) const {
+  const uint64_t h = absl::Hash<std::pair<absl::string_view, int>>{}({essential, kind});
+  // The low 32 bits choose the slot (multiply-shift: any table size), the
+  // top 7 are the tag.
+  *start = static_cast<size_t>((h & 0xffffffffu) * slots_.size() >> 32);
+  *tag = static_cast<uint32_t>(h >> 57);
 }
 
-size_t NameIndex::Hash::operator()(const Key& key) const {
-  return absl::Hash<std::pair<absl::string_view, int>>{}({key.name, key.kind});
-}
-
-size_t NameIndex::Hash::operator()(uint32_t id) const {
-  return (*this)(KeyOf(btf, id));
-}
-
-bool NameIndex::Eq::operator()(const Key& key, uint32_t id) const {
-  Key other = KeyOf(btf, id);
-  return key.kind == other.kind && key.name == other.name;
+template <typename Fn>
+void NameIndex::Probe(absl::string_view essential, int kind, Fn&& fn) const {
+  if (slots_.empty()) return;
+  size_t i;
+  uint32_t tag;
+  Locate(essential, kind, &i, &tag);
+  const uint32_t want = Meta(0, kind, tag);
+  constexpr uint32_t kKeyMask = ~((1u << kIdBits) - 1);
+  for (;;) {
+    const Slot s = slots_[i];
+    if (s.name_off == 0) return;
+    if ((s.meta & kKeyMask) == want &&
+        !fn(first_ + (s.meta & ((1u << kIdBits) - 1)), btf_->str(s.name_off))) {
+      return;
+    }
+    if (++i == slots_.size()) i = 0;
+  }
 }
 
 void NameIndex::Build(const TypeTable* btf, uint32_t first, uint32_t end) {
-  size_t named = 0;
-  for (uint32_t id = first; id < end; ++id) {
-    named += btf->type(id)->name_off != 0;
-  }
-  // Sized once: rehashing would recompute every hash from the BTF.
-  ids_ = absl::flat_hash_set<uint32_t, Hash, Eq>(named, Hash{btf}, Eq{btf});
+  btf_ = btf;
+  first_ = first;
+  size_ = 0;
+  for (uint32_t id = first; id < end; ++id) size_ += btf->type(id)->name_off != 0;
+  // Sized once, at most 80% full: probes stay short, nothing is rehashed.
+  slots_.assign(size_ + size_ / 4 + 1, Slot{0, 0});
   for (uint32_t id = first; id < end; ++id) {
     const struct btf_type* t = btf->type(id);
     if (t->name_off == 0) continue;
-    // insert() keeps the first (lowest) id of a duplicated name and kind.
-    auto [it, inserted] = ids_.insert(id);
-    if (!inserted) dups_[*it].push_back(id);
-    const Key key = KeyOf(btf, id);
-    const absl::string_view essential = EssentialName(key.name);
-    if (essential.size() != key.name.size()) {
-      flavors_[{std::string(essential), key.kind}].push_back(id);
+    const absl::string_view name = btf->str(t->name_off);
+    size_t i;
+    uint32_t tag;
+    Locate(EssentialName(name), btf_kind(t), &i, &tag);
+    while (slots_[i].name_off != 0) {
+      if (++i == slots_.size()) i = 0;
     }
+    slots_[i] = Slot{t->name_off, Meta(id - first, btf_kind(t), tag)};
   }
+}
+
+uint32_t NameIndex::Find(absl::string_view name, int kind) const {
+  uint32_t found = 0;
+  Probe(EssentialName(name), kind, [&](uint32_t id, const char* n) {
+    if (Equals(n, name)) found = id;
+    return found == 0;  // the first is the lowest
+  });
+  return found;
 }
 
 std::vector<uint32_t> NameIndex::FindAll(absl::string_view name, int kind) const {
   std::vector<uint32_t> out;
-  auto it = ids_.find(Key{name, kind});
-  if (it == ids_.end()) return out;
-  out.push_back(*it);
-  if (auto d = dups_.find(*it); d != dups_.end()) {
-    out.insert(out.end(), d->second.begin(), d->second.end());
-  }
+  Probe(EssentialName(name), kind, [&](uint32_t id, const char* n) {
+    if (Equals(n, name)) out.push_back(id);
+    return true;
+  });
   return out;
 }
 
-std::vector<uint32_t> NameIndex::FindFlavors(absl::string_view essential,
-                                             int kind) const {
-  auto it = flavors_.find(std::make_pair(std::string(essential), kind));
-  return it == flavors_.end() ? std::vector<uint32_t>() : it->second;
-}
-
-
-
-uint32_t NameIndex::Find(absl::string_view name, int kind) const {
-  auto it = ids_.find(Key{name, kind});
-  return it == ids_.end() ? 0 : *it;
-}
-
-size_t NameIndex::bytes() const {
-  // One slot and one control byte per bucket, and the side tables.
-  size_t n = ids_.capacity() * (sizeof(uint32_t) + 1);
-  for (const auto& [first, ids] : dups_) n += 24 + sizeof(first) + ids.capacity() * 4;
-  for (const auto& [key, ids] : flavors_) n += 64 + key.first.capacity() + ids.capacity() * 4;
-  return n;
+std::vector<uint32_t> NameIndex::FindFlavors(absl::string_view essential, int kind) const {
+  std::vector<uint32_t> out;
+  Probe(essential, kind, [&](uint32_t id, const char* n) {
+    const absl::string_view name(n);
+    if (name.size() != essential.size() && EssentialName(name) == essential) out.push_back(id);
+    return true;
+  });
+  return out;
 }
 
 }  // namespace btfreg

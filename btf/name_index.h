@@ -1,29 +1,29 @@
-// btf/name_index.h: O(1) lookup of a type id by (name, kind).
+// btf/name_index.h: O(1) lookup of type ids by (name, kind), and of CO-RE
+// candidates by (essential name, kind).
 //
-// libbpf 1.1's btf__find_by_name_kind scans every type (126k in vmlinux);
-// this index answers the same question with one hash probe. It stores only
-// the 4-byte type ids: the hash and the equality read each id's name and kind
-// back from the BTF, so a named type costs ~5 bytes instead of a string_view
-// key per entry (about 0.6 MiB for vmlinux's 71k named types). The rare
-// names that several types share, and CO-RE flavors ("task_struct___v2"),
-// are kept in side tables.
+// libbpf 1.1's btf__find_by_name_kind scans every type (126k in vmlinux).
+// This index is one flat array of 8-byte slots, sized once at 1.25 slots
+// per named type and probed linearly: a slot holds the name's string offset
+// and, in one word, the id (relative to the first indexed id), the kind and
+// 7 bits of the hash. A probe compares the hash bits and the kind in the
+// slot, and reads the string only when they match: one dependent load from
+// the slot to the name, and no pointer chase through the type. Keys are
+// hashed by their CO-RE essential name (EssentialName in btf.h), so a name
+// and its flavors ("task_struct___v2") lie on one probe sequence; types
+// that share a name and kind lie on it in id order. For vmlinux's 71k named
+// types: 0.7 MiB.
 //
-// Internal to btf/: `Btf::FindByName` is the public face.
+// Internal to btf/: `Btf::FindByName` and `Btf::OwnCandidates` are its
+// public face.
 
 #ifndef BTFREG_BTF_NAME_INDEX_H_
 #define BTFREG_BTF_NAME_INDEX_H_
 
 #include <cstddef>
 #include <cstdint>
-
-#include <string>
-#include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
-
 
 namespace btfreg {
 
@@ -31,11 +31,9 @@ class TypeTable;
 
 class NameIndex {
  public:
-  NameIndex();
-
-  // Indexes the named types with ids in [first, end) of `btf`. When several
-  // types share a name and kind, the lowest id wins, as in libbpf.
-  // REQUIRES: `btf` outlives this index and its names were validated.
+  // Indexes the named types with ids in [first, end) of `btf`.
+  // REQUIRES: `btf` outlives this index, its names were validated, and
+  // end - first < 2^20 (BTF's own limit on a type count).
   void Build(const TypeTable* btf, uint32_t first, uint32_t end);
 
   // The lowest indexed id with this name and kind, or 0.
@@ -43,43 +41,35 @@ class NameIndex {
   // Every indexed id with this name and kind, lowest first.
   std::vector<uint32_t> FindAll(absl::string_view name, int kind) const;
   // Every indexed id whose name is a flavor of `essential` ("foo___v2" for
-  // "foo", see EssentialName in btf.h) with this kind. The exact name is
-  // not included: FindAll has it.
+  // "foo") with this kind, lowest first. The exact name is not included:
+  // FindAll has it.
   std::vector<uint32_t> FindFlavors(absl::string_view essential, int kind) const;
 
-  size_t size() const { return ids_.size(); }
+  size_t size() const { return size_; }
   // Heap bytes held by the index.
-  size_t bytes() const;
+  size_t bytes() const { return slots_.capacity() * sizeof(Slot); }
 
  private:
-  struct Key {
-    absl::string_view name;
-    int kind;
+  struct Slot {
+    uint32_t name_off;  // 0: empty (an indexed type has a name)
+    uint32_t meta;      // id - first (20 bits) | kind << 20 | tag << 25
   };
-  struct Hash {
-    using is_transparent = void;
-    const TypeTable* btf = nullptr;
-    size_t operator()(uint32_t id) const;
-    size_t operator()(const Key& key) const;
-  };
-  struct Eq {
-    using is_transparent = void;
-    const TypeTable* btf = nullptr;
-    // Ids are equal when their names and kinds are: inserting a duplicate
-    // name then keeps the first id.
-    bool operator()(uint32_t a, uint32_t b) const {
-      return (*this)(KeyOf(btf, a), b);
-    }
-    bool operator()(const Key& key, uint32_t id) const;
-    bool operator()(uint32_t id, const Key& key) const { return (*this)(key, id); }
-  };
-  static Key KeyOf(const TypeTable* btf, uint32_t id);
+  static constexpr uint32_t kIdBits = 20;
+  static uint32_t Meta(uint32_t rel_id, int kind, uint32_t tag) {
+    return rel_id | static_cast<uint32_t>(kind) << kIdBits | tag << 25;
+  }
+  // The slot a key's probe starts at, and the tag its slots carry.
+  void Locate(absl::string_view essential, int kind, size_t* start, uint32_t* tag) const;
+  // Calls fn(id, name) for each slot on `essential`'s probe sequence whose
+  // kind and tag match, in probe order (id order within one name), while fn
+  // returns true.
+  template <typename Fn>
+  void Probe(absl::string_view essential, int kind, Fn&& fn) const;
 
-  absl::flat_hash_set<uint32_t, Hash, Eq> ids_;
-  // Rare cases, kept aside: ids whose name and kind an earlier id already
-  // has (keyed by that first id), and flavored names by (essential, kind).
-  absl::flat_hash_map<uint32_t, std::vector<uint32_t>> dups_;
-  absl::flat_hash_map<std::pair<std::string, int>, std::vector<uint32_t>> flavors_;
+  const TypeTable* btf_ = nullptr;
+  uint32_t first_ = 0;
+  size_t size_ = 0;
+  std::vector<Slot> slots_;
 };
 
 }  // namespace btfreg

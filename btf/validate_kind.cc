@@ -151,6 +151,15 @@ class KindChecker {
       : btf_(btf), name_(name), object_file_(object_file) {}
 
   const char* Str(uint32_t off) const { return btf_->str(off); }
+  // ValidIdentifier(Str(off)), remembered for the offsets found valid: the
+  // same names (parameters above all) come back thousands of times.
+  bool Identifier(uint32_t off) {
+    if (off < valid_names_.size() && valid_names_[off]) return true;
+    if (!ValidIdentifier(Str(off))) return false;
+    if (off >= valid_names_.size()) valid_names_.resize(btf_->str_end(), false);
+    valid_names_[off] = true;
+    return true;
+  }
   const struct btf_type* T(uint32_t id) const {
     return id == 0 ? nullptr : btf_->type(id);
   }
@@ -208,7 +217,7 @@ class KindChecker {
         return absl::OkStatus();
       }
       case BTF_KIND_TYPEDEF:
-        if (!ValidIdentifier(n)) return Bad(name_, id, "TYPEDEF has no valid name");
+        if (!Identifier(t->name_off)) return Bad(name_, id, "TYPEDEF has no valid name");
         return absl::OkStatus();
       case BTF_KIND_TYPE_TAG:
         if (n == nullptr || *n == '\0') return Bad(name_, id, "TYPE_TAG has no value");
@@ -228,17 +237,17 @@ class KindChecker {
         return absl::OkStatus();
       case BTF_KIND_FWD:
         if (t->type != 0) return Bad(name_, id, "FWD with type != 0");
-        if (!ValidIdentifier(n)) return Bad(name_, id, "FWD has no valid name");
+        if (!Identifier(t->name_off)) return Bad(name_, id, "FWD has no valid name");
         return absl::OkStatus();
       case BTF_KIND_STRUCT:
       case BTF_KIND_UNION: {
-        if (t->name_off != 0 && !ValidIdentifier(n)) {
+        if (t->name_off != 0 && !Identifier(t->name_off)) {
           return Bad(name_, id, "invalid struct name");
         }
         const struct btf_member* m = btf_members(t);
         uint32_t last = 0;
         for (uint32_t i = 0; i < btf_vlen(t); ++i) {
-          if (m[i].name_off != 0 && !ValidIdentifier(Str(m[i].name_off))) {
+          if (m[i].name_off != 0 && !Identifier(m[i].name_off)) {
             return Bad(name_, id, absl::StrCat("member ", i, " has an invalid name"));
           }
           const uint32_t off = btf_member_bit_offset(t, i);
@@ -251,7 +260,7 @@ class KindChecker {
       }
       case BTF_KIND_ENUM:
       case BTF_KIND_ENUM64: {
-        if (t->name_off != 0 && !ValidIdentifier(n)) {
+        if (t->name_off != 0 && !Identifier(t->name_off)) {
           return Bad(name_, id, "invalid enum name");
         }
         if (t->size != 1 && t->size != 2 && t->size != 4 && t->size != 8) {
@@ -260,14 +269,14 @@ class KindChecker {
         for (uint32_t i = 0; i < btf_vlen(t); ++i) {
           uint32_t off = kind == BTF_KIND_ENUM ? btf_enum(t)[i].name_off
                                                : btf_enum64(t)[i].name_off;
-          if (!ValidIdentifier(Str(off))) {
+          if (!Identifier(off)) {
             return Bad(name_, id, absl::StrCat("enumerator ", i, " has no valid name"));
           }
         }
         return absl::OkStatus();
       }
       case BTF_KIND_FUNC: {
-        if (!ValidIdentifier(n)) return Bad(name_, id, "FUNC has no valid name");
+        if (!Identifier(t->name_off)) return Bad(name_, id, "FUNC has no valid name");
         const uint32_t linkage = btf_vlen(t);
         if (linkage > BTF_FUNC_EXTERN || (linkage == BTF_FUNC_EXTERN && !object_file_)) {
           return Bad(name_, id, absl::StrCat("invalid func linkage ", linkage));
@@ -275,7 +284,7 @@ class KindChecker {
         return absl::OkStatus();
       }
       case BTF_KIND_VAR:
-        if (!ValidIdentifier(n)) return Bad(name_, id, "VAR has no valid name");
+        if (!Identifier(t->name_off)) return Bad(name_, id, "VAR has no valid name");
         if (btf_var(t)->linkage > BTF_VAR_GLOBAL_EXTERN ||
             (btf_var(t)->linkage == BTF_VAR_GLOBAL_EXTERN && !object_file_)) {
           return Bad(name_, id, "VAR linkage not supported");
@@ -498,17 +507,16 @@ class KindChecker {
     const struct btf_param* p = btf_params(proto);
     const uint32_t n = btf_vlen(proto);
     for (uint32_t i = 0; i < n; ++i) {
-      const std::string arg = absl::StrCat("invalid arg#", i + 1);
+      // The message is built only when it is needed.
+      auto bad_arg = [&] { return Bad(name_, id, absl::StrCat("invalid arg#", i + 1)); };
       if (p[i].type == 0) {
         // Only the last may be void ("..."), and then unnamed.
-        if (i + 1 != n || p[i].name_off != 0) return Bad(name_, id, arg);
+        if (i + 1 != n || p[i].name_off != 0) return bad_arg();
         continue;
       }
       const struct btf_type* a = Resolve(p[i].type);
-      if (a == nullptr || !IsValueKind(btf_kind(a)) || btf_is_fwd(a)) return Bad(name_, id, arg);
-      if (p[i].name_off != 0 && !ValidIdentifier(Str(p[i].name_off))) {
-        return Bad(name_, id, arg);
-      }
+      if (a == nullptr || !IsValueKind(btf_kind(a)) || btf_is_fwd(a)) return bad_arg();
+      if (p[i].name_off != 0 && !Identifier(p[i].name_off)) return bad_arg();
     }
     return absl::OkStatus();
   }
@@ -516,6 +524,7 @@ class KindChecker {
   const TypeTable* btf_;
   absl::string_view name_;
   bool object_file_;
+  std::vector<bool> valid_names_;  // by string offset, for Identifier
 };
 
 }  // namespace
