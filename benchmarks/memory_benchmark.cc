@@ -44,8 +44,9 @@ void BM_OneVmlinuxLoad(benchmark::State& state) {
     BtfMemory m = (*btf)->Memory();
     state.counters["heap_bytes"] = held;
     state.counters["raw_btf_bytes"] = FileSize(path);
-    state.counters["libbpf_copy_bytes"] = m.raw_bytes;
-    state.counters["libbpf_offsets_bytes"] = m.libbpf_bytes;
+    state.counters["raw_heap_bytes"] = m.raw_bytes;
+    state.counters["raw_mapped_bytes"] = m.mapped_bytes;
+    state.counters["libbpf_bytes"] = m.libbpf_bytes;
     state.counters["index_bytes"] = m.index_bytes;
   }
 }

@@ -6,6 +6,7 @@
 #include <libelf.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -32,41 +33,71 @@ bool IsElf(absl::Span<const uint8_t> b) {
   return b.size() >= 4 && memcmp(b.data(), ELFMAG, SELFMAG) == 0;
 }
 
-// Reads a whole file, refusing more than kMaxBtfBytes. sysfs files may
-// report a size of 0 or 4096, so this reads until EOF.
-absl::StatusOr<std::vector<uint8_t>> ReadFile(absl::string_view path) {
-  std::string p(path);
-  int fd = open(p.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError(path, "cannot open", errno);
-  std::vector<uint8_t> out;
-  struct stat st;
-  if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-    close(fd);
-    return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory"));
-  }
-  if (fstat(fd, &st) == 0 && st.st_size > 0) {
-    out.reserve(std::min<size_t>(st.st_size, kMaxBtfBytes + 1));
-  }
-  uint8_t buf[1 << 16];
+constexpr long kSysfsMagic = 0x62656572;  // SYSFS_MAGIC
+
+// Reads a whole file into one buffer, refusing more than kMaxBtfBytes. The
+// size fstat gives is a first guess (sysfs may say 0 or 4096): the read goes
+// on to EOF.
+absl::StatusOr<std::vector<uint8_t>> ReadFd(int fd, absl::string_view path, size_t guess) {
+  std::vector<uint8_t> out(std::min(guess, kMaxBtfBytes) + 1);
+  size_t used = 0;
   for (;;) {
-    ssize_t n = read(fd, buf, sizeof(buf));
+    if (used == out.size()) {
+      if (out.size() > kMaxBtfBytes) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            path, ": larger than the ", kMaxBtfBytes, "-byte limit for BTF"));
+      }
+      out.resize(std::min(out.size() * 2, kMaxBtfBytes + 1));
+    }
+    const ssize_t n = read(fd, out.data() + used, out.size() - used);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      return ErrnoError(path, "read failed", err);
-    }
+    if (n < 0) return ErrnoError(path, "read failed", errno);
     if (n == 0) break;
-    if (out.size() + n > kMaxBtfBytes) {
-      close(fd);
-      return absl::ResourceExhaustedError(absl::StrCat(
-          path, ": larger than the ", kMaxBtfBytes, "-byte limit for BTF"));
-    }
-    out.insert(out.end(), buf, buf + n);
+    used += static_cast<size_t>(n);
   }
-  close(fd);
+  out.resize(used);
+  out.shrink_to_fit();
   return out;
 }
+
+}  // namespace
+
+// A loaded file's bytes: mapped read-only from sysfs, or read into a buffer.
+absl::StatusOr<Btf::Input> Btf::ReadInput(absl::string_view path) {
+  const std::string p(path);
+  const int fd = open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError(path, "cannot open", errno);
+  struct Closer {
+    int fd;
+    ~Closer() { close(fd); }
+  } closer{fd};
+  struct stat st;
+  if (fstat(fd, &st) != 0) return ErrnoError(path, "cannot stat", errno);
+  if (S_ISDIR(st.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory"));
+  }
+  Input in;
+  // The kernel's own BTF does not change while it runs, and sysfs lets
+  // vmlinux be mapped (since Linux 6.12): read in place, no copy. A regular
+  // file could be truncated under a mapping (SIGBUS on the next read), so it
+  // is read instead, as is any sysfs file that cannot be mapped (modules).
+  struct statfs fs;
+  if (fstatfs(fd, &fs) == 0 && fs.f_type == kSysfsMagic && st.st_size > 0 &&
+      static_cast<size_t>(st.st_size) <= kMaxBtfBytes) {
+    void* map = mmap(nullptr, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map != MAP_FAILED) {
+      in.map = Mapping(map, static_cast<size_t>(st.st_size));
+      return in;
+    }
+  }
+  absl::StatusOr<std::vector<uint8_t>> bytes =
+      ReadFd(fd, path, st.st_size > 0 ? static_cast<size_t>(st.st_size) : 4096);
+  if (!bytes.ok()) return bytes.status();
+  in.buffer = *std::move(bytes);
+  return in;
+}
+
+namespace {
 
 // The .BTF section of an ELF image held in memory. libelf may convert data
 // in place, so it works on `image`, a private copy.
@@ -166,8 +197,18 @@ absl::string_view KindName(int kind) {
   return kNames[kind];
 }
 
-Btf::Btf(std::string name, std::vector<uint8_t> bytes, const Btf* base)
-    : name_(std::move(name)), bytes_(std::move(bytes)), base_(base) {}
+Btf::Mapping::~Mapping() {
+  if (addr_ != nullptr) munmap(addr_, len_);
+}
+
+Btf::Mapping& Btf::Mapping::operator=(Mapping&& other) noexcept {
+  std::swap(addr_, other.addr_);
+  std::swap(len_, other.len_);
+  return *this;
+}
+
+Btf::Btf(std::string name, Input input, const Btf* base)
+    : name_(std::move(name)), input_(std::move(input)), base_(base) {}
 
 Btf::~Btf() {
   if (dump_ != nullptr) btf_dump__free(dump_);
@@ -175,14 +216,16 @@ Btf::~Btf() {
 }
 
 absl::StatusOr<std::unique_ptr<Btf>> Btf::LoadFile(absl::string_view path) {
-  absl::StatusOr<std::vector<uint8_t>> bytes = ReadFile(path);
-  if (!bytes.ok()) return bytes.status();
-  return Load(*std::move(bytes), path, nullptr);
+  absl::StatusOr<Input> in = ReadInput(path);
+  if (!in.ok()) return in.status();
+  return Load(*std::move(in), path, nullptr);
 }
 
 absl::StatusOr<std::unique_ptr<Btf>> Btf::LoadBytes(
     absl::Span<const uint8_t> bytes, absl::string_view name) {
-  return Load(std::vector<uint8_t>(bytes.begin(), bytes.end()), name, nullptr);
+  Input in;
+  in.buffer.assign(bytes.begin(), bytes.end());  // the one copy
+  return Load(std::move(in), name, nullptr);
 }
 
 absl::StatusOr<std::unique_ptr<Btf>> Btf::LoadVmlinux(absl::string_view path) {
@@ -191,19 +234,21 @@ absl::StatusOr<std::unique_ptr<Btf>> Btf::LoadVmlinux(absl::string_view path) {
 
 absl::StatusOr<std::unique_ptr<Btf>> Btf::LoadSplitFile(absl::string_view path,
                                                         const Btf& base) {
-  absl::StatusOr<std::vector<uint8_t>> bytes = ReadFile(path);
-  if (!bytes.ok()) return bytes.status();
-  return Load(*std::move(bytes), path, &base);
+  absl::StatusOr<Input> in = ReadInput(path);
+  if (!in.ok()) return in.status();
+  return Load(*std::move(in), path, &base);
 }
 
 absl::StatusOr<std::unique_ptr<Btf>> Btf::LoadSplitBytes(
     absl::Span<const uint8_t> bytes, absl::string_view name, const Btf& base) {
-  return Load(std::vector<uint8_t>(bytes.begin(), bytes.end()), name, &base);
+  Input in;
+  in.buffer.assign(bytes.begin(), bytes.end());  // the one copy
+  return Load(std::move(in), name, &base);
 }
 
-absl::StatusOr<std::unique_ptr<Btf>> Btf::Load(std::vector<uint8_t> bytes,
-                                               absl::string_view name,
+absl::StatusOr<std::unique_ptr<Btf>> Btf::Load(Input in, absl::string_view name,
                                                const Btf* base) {
+  absl::Span<const uint8_t> bytes = in.bytes();
   if (bytes.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(name, ": empty input"));
   }
@@ -214,9 +259,12 @@ absl::StatusOr<std::unique_ptr<Btf>> Btf::Load(std::vector<uint8_t> bytes,
   }
   const bool object_file = IsElf(bytes);
   if (object_file) {
-    absl::StatusOr<std::vector<uint8_t>> s = BtfSectionOfElf(std::move(bytes), name);
+    absl::StatusOr<std::vector<uint8_t>> s =
+        BtfSectionOfElf(std::vector<uint8_t>(bytes.begin(), bytes.end()), name);
     if (!s.ok()) return s.status();
-    bytes = *std::move(s);
+    in = Input();
+    in.buffer = *std::move(s);
+    bytes = in.bytes();
   } else if (bytes.size() >= 2 && !(bytes[0] == 0x9f && bytes[1] == 0xeb) &&
              !(bytes[0] == 0xeb && bytes[1] == 0x9f)) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -225,11 +273,14 @@ absl::StatusOr<std::unique_ptr<Btf>> Btf::Load(std::vector<uint8_t> bytes,
   absl::Status s = ValidateHeader(bytes, name, base != nullptr);
   if (!s.ok()) return s;
   std::vector<uint8_t> trimmed = TrimHeader(bytes);
-  if (!trimmed.empty()) bytes = std::move(trimmed);
+  if (!trimmed.empty()) {
+    in = Input();
+    in.buffer = std::move(trimmed);
+  }
 
-  std::unique_ptr<Btf> out(new Btf(std::string(name), std::move(bytes), base));
-  absl::StatusOr<std::unique_ptr<TypeTable>> types =
-      TypeTable::Parse(out->bytes_, name, base != nullptr ? base->types_.get() : nullptr);
+  std::unique_ptr<Btf> out(new Btf(std::string(name), std::move(in), base));
+  absl::StatusOr<std::unique_ptr<TypeTable>> types = TypeTable::Parse(
+      out->input_.bytes(), name, base != nullptr ? base->types_.get() : nullptr);
   if (!types.ok()) return types.status();
   out->types_ = *std::move(types);
   const TypeTable* t = out->types_.get();
@@ -567,7 +618,8 @@ bool Btf::ordered_struct(uint32_t id) const {
 
 BtfMemory Btf::Memory() const {
   BtfMemory m;
-  m.raw_bytes = bytes_.capacity();
+  m.raw_bytes = input_.buffer.capacity();
+  m.mapped_bytes = input_.map.size();
   // libbpf's object, once made: its copy of the bytes and its offsets.
   if (libbpf_.load(std::memory_order_acquire) != nullptr) {
     m.libbpf_bytes = types_->raw().size() + sizeof(uint32_t) * (type_count_ - start_id_);

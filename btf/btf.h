@@ -138,8 +138,11 @@ enum class WalkMode {
 inline constexpr WalkMode kDefaultWalkMode = WalkMode::kMemberBoundOutsideUnions;
 
 // Memory held by one Btf, in bytes.
+// Memory held by one Btf, in bytes. total() is the heap; a file mapped
+// read-only (sysfs vmlinux) is the kernel's memory, counted apart.
 struct BtfMemory {
-  size_t raw_bytes = 0;    // the BTF blob as loaded, which the Btf reads in place
+  size_t raw_bytes = 0;    // the BTF blob on the heap, read in place (0 if mapped)
+  size_t mapped_bytes = 0; // the BTF blob mapped read-only from sysfs (0 if read)
   size_t libbpf_bytes = 0; // libbpf's object, once made (libbpf_btf()): 0 before
   size_t index_bytes = 0;  // our type offsets, name index and per-type flags
   size_t total() const { return raw_bytes + libbpf_bytes + index_bytes; }
@@ -148,8 +151,13 @@ struct BtfMemory {
 class Btf {
  public:
   // Loads raw BTF or an ELF object with a .BTF section (detected by magic).
+  // A sysfs file that can be mapped (the kernel's vmlinux) is mapped
+  // read-only and read in place; any other file is read once into one
+  // buffer (a regular file is never mapped: truncated under a mapping, it
+  // would raise SIGBUS on the next read).
   static absl::StatusOr<std::unique_ptr<Btf>> LoadFile(absl::string_view path);
-  // Loads from bytes in memory (raw BTF or ELF). `name` appears in errors.
+  // Loads from bytes in memory (raw BTF or ELF), which are copied once: the
+  // caller's bytes are not kept. `name` appears in errors.
   static absl::StatusOr<std::unique_ptr<Btf>> LoadBytes(
       absl::Span<const uint8_t> bytes, absl::string_view name);
   // Loads the running kernel's BTF (or vmlinux BTF found at `path`).
@@ -260,9 +268,35 @@ class Btf {
   const struct btf* libbpf_btf() const;
 
  private:
-  Btf(std::string name, std::vector<uint8_t> bytes, const Btf* base);
+  // A read-only mapping, unmapped when destroyed.
+  class Mapping {
+   public:
+    Mapping() = default;
+    Mapping(void* addr, size_t len) : addr_(addr), len_(len) {}
+    Mapping(Mapping&& other) noexcept { *this = std::move(other); }
+    Mapping& operator=(Mapping&& other) noexcept;
+    ~Mapping();
+    const uint8_t* data() const { return static_cast<const uint8_t*>(addr_); }
+    size_t size() const { return len_; }
+
+   private:
+    void* addr_ = nullptr;
+    size_t len_ = 0;
+  };
+  // The bytes a Btf reads: a buffer of its own, or a mapping.
+  struct Input {
+    std::vector<uint8_t> buffer;
+    Mapping map;
+    absl::Span<const uint8_t> bytes() const {
+      return map.size() != 0 ? absl::Span<const uint8_t>(map.data(), map.size())
+                             : absl::Span<const uint8_t>(buffer);
+    }
+  };
+  static absl::StatusOr<Input> ReadInput(absl::string_view path);
+
+  Btf(std::string name, Input input, const Btf* base);
   static absl::StatusOr<std::unique_ptr<Btf>> Load(
-      std::vector<uint8_t> bytes, absl::string_view name,
+      Input input, absl::string_view name,
       const Btf* base);
 
   // Whether struct `id` has its members in order without overlap (set by
@@ -282,7 +316,7 @@ class Btf {
                     bool in_union, WalkResult& partial, WalkAll* all) const;
 
   const std::string name_;
-  const std::vector<uint8_t> bytes_;  // what types_ reads, unless swapped
+  const Input input_;  // what types_ reads, unless swapped
   const Btf* const base_;  // borrowed; outlives this
   std::unique_ptr<TypeTable> types_;
   // libbpf's object, made by libbpf_btf() on first use.

@@ -3,7 +3,10 @@
 // queries on the checked-in fixture, which always runs.
 
 #include <bpf/btf.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cstdio>
 
 #include <string>
 
@@ -45,6 +48,35 @@ TEST_F(VmlinuxTest, FindsTaskStructAndBpfRegState) {
   ASSERT_NE(reg, 0u);
   EXPECT_EQ(*vmlinux_->TypeName(reg), "struct bpf_reg_state");
   EXPECT_GT(vmlinux_->type_count(), 10000u);
+}
+
+// sysfs vmlinux is read in place: mapped where the kernel allows it (6.12
+// and later), read into one buffer otherwise; a regular file is never mapped.
+TEST_F(VmlinuxTest, SysfsIsMappedWhereTheKernelAllowsItAndAFileIsRead) {
+  const BtfMemory m = vmlinux_->Memory();
+  struct stat st;
+  ASSERT_EQ(stat(std::string(kVmlinuxPath).c_str(), &st), 0);
+  EXPECT_EQ(m.mapped_bytes + m.raw_bytes, static_cast<size_t>(st.st_size));
+  EXPECT_TRUE(m.mapped_bytes == 0 || m.raw_bytes == 0);
+  printf("%s: %s\n", std::string(kVmlinuxPath).c_str(),
+         m.mapped_bytes != 0 ? "mapped read-only" : "read (this kernel does not map it)");
+  // A regular file with the same bytes: read, not mapped.
+  char path[] = "/tmp/vmlinux_test_XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  FILE* in = fopen(std::string(kVmlinuxPath).c_str(), "rb");
+  ASSERT_NE(in, nullptr);
+  char buf[1 << 16];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), in)) > 0) ASSERT_EQ(write(fd, buf, n), ssize_t(n));
+  fclose(in);
+  close(fd);
+  auto copy = Btf::LoadFile(path);
+  unlink(path);
+  ASSERT_TRUE(copy.ok()) << copy.status();
+  EXPECT_EQ((*copy)->Memory().mapped_bytes, 0u);
+  EXPECT_EQ((*copy)->Memory().raw_bytes, static_cast<size_t>(st.st_size));
+  EXPECT_EQ((*copy)->type_count(), vmlinux_->type_count());
 }
 
 TEST_F(VmlinuxTest, WalkTaskStructAtPid) {

@@ -193,8 +193,9 @@ int InfoCommand(int argc, char** argv) {
   if (json) {
     printf("{\"btf\": %s, \"types\": %u, \"named\": %zu, ",
            JsonQuote(btf.name()).c_str(), own, named);
-    printf("\"raw_bytes\": %zu, \"libbpf_bytes\": %zu, \"index_bytes\": %zu, ",
-           mem.raw_bytes, mem.libbpf_bytes, mem.index_bytes);
+    printf("\"raw_bytes\": %zu, \"mapped_bytes\": %zu, \"libbpf_bytes\": %zu, "
+           "\"index_bytes\": %zu, ",
+           mem.raw_bytes, mem.mapped_bytes, mem.libbpf_bytes, mem.index_bytes);
     printf("\"kinds\": {");
     const char* sep = "";
     for (const auto& [kind, n] : by_kind) {
@@ -221,9 +222,12 @@ int InfoCommand(int argc, char** argv) {
   if (!note.empty()) fprintf(stderr, "btfreg: %s\n", note.c_str());
   printf("BTF %s: %u types (%zu named), ids %u..%u\n", btf.name().c_str(), own,
          named, btf.start_id(), btf.type_count() - 1);
-  printf("memory: %s raw BTF, %s libbpf offsets, %s name index\n\n",
-         Mib(mem.raw_bytes).c_str(), Mib(mem.libbpf_bytes).c_str(),
-         Mib(mem.index_bytes).c_str());
+  printf("memory: %s raw BTF %s, %s type offsets and indexes%s\n\n",
+         Mib(mem.raw_bytes + mem.mapped_bytes).c_str(),
+         mem.mapped_bytes != 0 ? "(mapped read-only, not heap)" : "(heap)",
+         Mib(mem.index_bytes).c_str(),
+         mem.libbpf_bytes != 0 ? absl::StrCat(", ", Mib(mem.libbpf_bytes), " libbpf's object").c_str()
+                               : "");
   printf("%-12s %8s\n", "kind", "types");
   for (const auto& [kind, n] : by_kind) printf("%-12s %8zu\n", kind.c_str(), n);
   printf("\nlargest structs\n%8s  %s\n", "bytes", "name");
