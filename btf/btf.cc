@@ -331,18 +331,7 @@ absl::string_view Btf::type_name(uint32_t id) const {
 uint32_t Btf::raw_size(uint32_t id) const {
   const struct btf_type* t = type(id);
   if (t == nullptr) return 0;
-  switch (btf_kind(t)) {
-    case BTF_KIND_INT:
-    case BTF_KIND_STRUCT:
-    case BTF_KIND_UNION:
-    case BTF_KIND_ENUM:
-    case BTF_KIND_ENUM64:
-    case BTF_KIND_DATASEC:
-    case BTF_KIND_FLOAT:
-      return t->size;
-    default:
-      return 0;
-  }
+  return HasSizeField(btf_kind(t)) ? t->size : 0;
 }
 
 uint32_t Btf::FindByName(absl::string_view name, int kind) const {

@@ -142,16 +142,11 @@ int64_t TypeTable::ResolveSize(uint32_t id) const {
   int64_t size = -1;
   const struct btf_type* t = type(id);
   for (int i = 0; i < kMaxResolveDepth && !VoidOrNull(t); ++i) {
+    if (HasSizeField(btf_kind(t))) {
+      size = t->size;
+      break;
+    }
     switch (btf_kind(t)) {
-      case BTF_KIND_INT:
-      case BTF_KIND_STRUCT:
-      case BTF_KIND_UNION:
-      case BTF_KIND_ENUM:
-      case BTF_KIND_ENUM64:
-      case BTF_KIND_DATASEC:
-      case BTF_KIND_FLOAT:
-        size = t->size;
-        break;
       case BTF_KIND_PTR:
         size = pointer_size_ != 0 ? pointer_size_ : sizeof(void*);
         break;

@@ -96,6 +96,23 @@ class TypeTable {
   std::vector<uint32_t> offsets_;  // by id - start_id_, into types_
 };
 
+// Whether the kind's `size` field is its size (INT, STRUCT, UNION, ENUM,
+// ENUM64, DATASEC, FLOAT); the other kinds use that word for a type id.
+inline bool HasSizeField(int kind) {
+  switch (kind) {
+    case BTF_KIND_INT:
+    case BTF_KIND_STRUCT:
+    case BTF_KIND_UNION:
+    case BTF_KIND_ENUM:
+    case BTF_KIND_ENUM64:
+    case BTF_KIND_DATASEC:
+    case BTF_KIND_FLOAT:
+      return true;
+    default:
+      return false;
+  }
+}
+
 // Bytes of a type record of this kind and vlen, or 0 for an unknown kind.
 uint32_t TypeRecordSize(const struct btf_type* t);
 
