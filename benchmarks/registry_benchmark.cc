@@ -8,6 +8,7 @@
 // compare "id -> object -> field" costs. Ratios are meaningful only within
 // one run.
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -59,6 +60,8 @@ World& GetWorld() {
   return *w;
 }
 
+constexpr uint32_t kKernelIdBase = 5000;
+
 // Ids of `modules` loaded modules (loads more as needed), shuffled.
 const std::vector<uint32_t>& Ids(int modules) {
   World& w = GetWorld();
@@ -67,7 +70,10 @@ const std::vector<uint32_t>& Ids(int modules) {
   while (w.loaded < modules) {
     std::string name = "bench" + std::to_string(w.loaded++);
     auto bytes = w.synth->Make(name, 4);
-    auto ref = w.registry.ModuleComing(name, *bytes);
+    // Published with a kernel id too, as KernelMirror does (BM_GetByKernelIdAndPut).
+    auto btf = Btf::LoadSplitBytes(*bytes, name, *w.registry.base());
+    if (!btf.ok()) abort();
+    auto ref = w.registry.ModuleComingParsed(name, *std::move(btf), kKernelIdBase + w.loaded);
     if (!ref.ok()) abort();
     (void)w.registry.ModuleLive(name);
     auto obj = std::make_unique<LockedIdr::Obj>();
@@ -136,8 +142,7 @@ class Churn {
 std::unique_ptr<Churn> g_churn;
 
 template <typename Body>
-void RunLookups(benchmark::State& state, Body body) {
-  const auto& ids = Ids(state.range(0));
+void RunLookupsOf(benchmark::State& state, const std::vector<uint32_t>& ids, Body body) {
   if (state.thread_index() == 0) g_churn = std::make_unique<Churn>(state.range(1) != 0);
   size_t i = state.thread_index() * 97;
   uint64_t sink = 0;
@@ -150,6 +155,68 @@ void RunLookups(benchmark::State& state, Body body) {
     g_churn.reset();
   }
   state.counters["modules"] = state.range(0);
+}
+
+template <typename Body>
+void RunLookups(benchmark::State& state, Body body) {
+  RunLookupsOf(state, Ids(state.range(0)), body);
+}
+
+// The floor of a lookup by id: a table of slots indexed by id & mask, one
+// acquire load, as the registry's id table is laid out, without its read
+// section, id check or going check. The baseline for the ratios of issue 17.
+struct BareSlots {
+  uint32_t mask = 0;
+  std::unique_ptr<std::atomic<const Btf*>[]> slots;
+};
+const BareSlots& GetBareSlots(int modules) {
+  static std::mutex mu;
+  static std::unordered_map<int, BareSlots> cache;
+  std::lock_guard<std::mutex> l(mu);
+  BareSlots& b = cache[modules];
+  if (!b.slots) {
+    World& w = GetWorld();
+    const auto& ids = Ids(modules);
+    uint32_t max_id = 0;
+    for (uint32_t id : ids) max_id = std::max(max_id, id);
+    uint32_t size = 16;
+    while (size < 2 * (max_id + 1)) size *= 2;  // ids are consecutive: distinct slots
+    b.mask = size - 1;
+    b.slots.reset(new std::atomic<const Btf*>[size]);
+    for (uint32_t i = 0; i < size; ++i) b.slots[i].store(nullptr);
+    for (uint32_t id : ids) b.slots[id & b.mask].store(w.registry.GetById(id).get());
+  }
+  return b;
+}
+
+void BM_BareSlotRead(benchmark::State& state) {
+  const BareSlots& b = GetBareSlots(state.range(0));
+  RunLookups(state, [&](uint32_t id) -> uint64_t {
+    const Btf* btf = b.slots[id & b.mask].load(std::memory_order_acquire);
+    return btf != nullptr ? btf->type_count() : 0;
+  });
+}
+
+// The kernel ids of Ids(modules), in the same order.
+const std::vector<uint32_t>& KernelIds(int modules) {
+  static std::mutex mu;
+  static std::unordered_map<int, std::vector<uint32_t>> cache;
+  const auto& ids = Ids(modules);
+  std::lock_guard<std::mutex> l(mu);
+  auto& kids = cache[modules];
+  if (kids.empty()) {
+    World& w = GetWorld();
+    for (uint32_t id : ids) kids.push_back(w.registry.GetById(id).kernel_id());
+  }
+  return kids;
+}
+
+void BM_GetByKernelIdAndPut(benchmark::State& state) {
+  World& w = GetWorld();
+  RunLookupsOf(state, KernelIds(state.range(0)), [&](uint32_t kernel_id) -> uint64_t {
+    BtfRef ref = w.registry.GetByKernelId(kernel_id);
+    return ref ? ref->type_count() : 0;
+  });
 }
 
 void BM_DirectPointer(benchmark::State& state) {
@@ -219,7 +286,9 @@ void Axes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_DirectPointer)->ArgNames({"modules", "churn"})->Args({1000, 0})
     ->ThreadRange(1, 2)->UseRealTime();
+BENCHMARK(BM_BareSlotRead)->Apply(Axes);
 BENCHMARK(BM_GetByIdAndPut)->Apply(Axes);
+BENCHMARK(BM_GetByKernelIdAndPut)->Apply(Axes);
 BENCHMARK(BM_WithBtfBorrow)->Apply(Axes);
 BENCHMARK(BM_MutexMapRefcount)->Apply(Axes);
 BENCHMARK(BM_SharedMutexMap)->Apply(Axes);

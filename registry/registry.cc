@@ -90,6 +90,7 @@ void ModulePin::Release() {
 Registry::Registry()
     : ids_(mu_),
       handles_(mu_),
+      kernel_ids_(mu_),
       known_(std::make_unique<internal::KnownModules>()),
       module_types_(std::make_unique<internal::TypeIndex>()),
       counters_(std::make_shared<internal::Counters>()) {}
@@ -105,7 +106,7 @@ Registry::~Registry() {
       dropped.push_back(BtfRef(obj));  // adopts the registry's reference
     }
     by_name_.clear();
-    by_kernel_id_.clear();
+    kernel_ids_.Clear();
     module_types_->Clear();
     known_->Clear();
     base_ = nullptr;
@@ -124,7 +125,7 @@ BtfRef Registry::PublishLocked(std::unique_ptr<const Btf> btf, absl::string_view
   }
   handles_.Publish(obj);
   ids_.Publish(obj);
-  if (kernel_id != 0) by_kernel_id_[kernel_id] = obj;
+  if (kernel_id != 0) kernel_ids_.Insert(obj);
   by_name_[obj->name()] = Entry{obj, state};
   ++loads_;
   if (is_module) module_types_->Add(obj);
@@ -257,7 +258,7 @@ absl::Status Registry::CheckNewModuleLocked(absl::string_view name,
   if (by_name_.contains(name) || known_->Contains(name)) {
     return absl::AlreadyExistsError(absl::StrCat("module ", name, " is already registered"));
   }
-  if (kernel_id != 0 && (by_kernel_id_.contains(kernel_id) || known_->ContainsKernelId(kernel_id))) {
+  if (kernel_id != 0 && (kernel_ids_.Contains(kernel_id) || known_->ContainsKernelId(kernel_id))) {
     return absl::AlreadyExistsError(absl::StrCat(
         "module ", name, ": kernel BTF id ", kernel_id, " is already registered"));
   }
@@ -384,7 +385,7 @@ BtfRef Registry::UnpublishLocked(EntryMap::iterator it) {
   handles_.Unpublish(obj);
   ++unloads_;
   by_name_.erase(it);
-  if (obj->kernel_id() != 0) by_kernel_id_.erase(obj->kernel_id());
+  if (obj->kernel_id() != 0) kernel_ids_.Remove(obj);
   module_types_->Remove(obj);
   // Counted as going until its last reference (the one returned) goes.
   counters_->going_referenced.fetch_add(1);
@@ -451,19 +452,27 @@ BtfRef Registry::GetByName(absl::string_view name) const {
 }
 
 BtfRef Registry::GetByKernelId(uint32_t kernel_id) {
+  {
+    BtfRef ref;
+    {
+      rcu::ReadSection rs;
+      ref = BtfRef(TryGetInReadSection(kernel_ids_.Lookup(kernel_id), rs));
+    }
+    if (ref && !ref.going()) return ref;  // else dropped here, outside the section
+  }
+  // Not published: perhaps a module only known, to be parsed now.
+  if (UnparsedLockFree() == 0) return BtfRef();
   std::string known;
   {
     MutexLock l(mu_);
-    auto it = by_kernel_id_.find(kernel_id);
-    if (it != by_kernel_id_.end()) return BtfRef::Take(it->second);
     std::optional<std::string> name = known_->NameOfKernelId(kernel_id);
     if (!name) return BtfRef();
     known = *std::move(name);
   }
   if (!EnsureParsed(known).ok()) return BtfRef();
   MutexLock l(mu_);
-  auto it = by_kernel_id_.find(kernel_id);
-  return it == by_kernel_id_.end() ? BtfRef() : BtfRef::Take(it->second);
+  internal::BtfObject* obj = kernel_ids_.Find(kernel_id);
+  return obj == nullptr || obj->going() ? BtfRef() : BtfRef::Take(obj);
 }
 
 std::vector<BtfRef> Registry::Snapshot() const {

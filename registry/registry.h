@@ -31,10 +31,11 @@
 // object. Id `i` lives in slot `i & mask` of a power-of-two table that
 // doubles when half full, so a lookup is one array index plus an id check.
 //
-// Inside, Registry coordinates four parts of registry/internal/, each tested
-// by itself: IdTable (ids to objects, RCU-published), HandleTable (compact
-// handles), KnownModules (lazy and failed modules) and TypeIndex (modules'
-// named types). Lock order: a lazy module's parse lock, then the observer
+// Inside, Registry coordinates five parts of registry/internal/, each tested
+// by itself: IdTable (ids to objects, RCU-published), KernelIdTable (the
+// kernel's ids to objects, RCU-published), HandleTable (compact handles),
+// KnownModules (lazy and failed modules) and TypeIndex (modules' named
+// types). Lock order: a lazy module's parse lock, then the observer
 // lock, then the state lock; none is held inside a read section, and none
 // while a last reference is dropped. In debug builds the REQUIRES below are
 // checked (sync/mutex.h, registry/rcu.h).
@@ -66,6 +67,7 @@
 #include "registry/btf_ref.h"
 #include "registry/internal/handle_table.h"
 #include "registry/internal/id_table.h"
+#include "registry/internal/kernel_id_table.h"
 #include "registry/rcu.h"
 #include "sync/mutex.h"
 
@@ -246,10 +248,10 @@ class Registry {
   // Any published object by name ("vmlinux" is the base), in any state. A
   // module that is only known is not parsed: nothing is found.
   BtfRef GetByName(absl::string_view name) const ABSL_LOCKS_EXCLUDED(mu_);
-  // The published object with this kernel id (BtfRef::kernel_id), or an
-  // empty BtfRef. Takes the registry lock: kernel ids come from outside, at
-  // the rate of syscalls, not of verifier lookups.
-  // A module that is only known is parsed first.
+  // The published object with this kernel id (BtfRef::kernel_id), with a
+  // new reference, or an empty BtfRef. Lock-free, as GetById, for a
+  // published object; a module that is only known is parsed first (which
+  // takes the registry lock).
   BtfRef GetByKernelId(uint32_t kernel_id) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Registry-wide type index, kept current as modules come and go: the
@@ -407,8 +409,7 @@ class Registry {
 
   internal::BtfObject* base_ ABSL_GUARDED_BY(mu_) = nullptr;
   EntryMap by_name_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<uint32_t, internal::BtfObject*> by_kernel_id_
-      ABSL_GUARDED_BY(mu_);
+  internal::KernelIdTable kernel_ids_;  // written under mu_, read lock-free
   const std::unique_ptr<internal::KnownModules> known_ ABSL_PT_GUARDED_BY(mu_);
   const std::unique_ptr<internal::TypeIndex> module_types_ ABSL_PT_GUARDED_BY(mu_);
   int64_t loads_ ABSL_GUARDED_BY(mu_) = 0;

@@ -102,6 +102,85 @@ TEST(RegistryStressTest, ReadersAndAChurningWriter) {
   EXPECT_EQ(s.loads - s.unloads, s.live_objects);
 }
 
+// Kernel ids under contention: readers look modules up by kernel id
+// (lock-free) while a writer unloads them and loads them again under fresh
+// kernel ids, as the kernel does when a module is reloaded. Whatever a
+// kernel id finds is the module published under it, and a stale one finds
+// nothing.
+TEST(RegistryStressTest, KernelIdReadersAndAChurningWriter) {
+  Registry registry;
+  ASSERT_TRUE(registry.RegisterBase(testing_util::kBasePath).ok());
+  const BtfRef base = registry.base();
+  std::vector<std::vector<uint8_t>> bytes;
+  for (int i = 0; i < kSlots; ++i) {
+    bytes.push_back(testing_util::ModuleBytes("k" + std::to_string(i), 1 + i));
+  }
+  std::atomic<uint32_t> kernel_ids[kSlots];
+  for (auto& id : kernel_ids) id.store(0);
+  std::atomic<int> ready{0};
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> found{0}, missed{0}, errors{0};
+
+  auto reader = [&](int seed) {
+    uint32_t x = seed * 2654435761u + 1;
+    ready.fetch_add(1);
+    while (ready.load() < kReaders + 1) {}
+    while (!stop.load(std::memory_order_relaxed)) {
+      x = x * 1103515245u + 12345u;
+      const int slot = (x >> 16) % kSlots;
+      const uint32_t kernel_id = kernel_ids[slot].load(std::memory_order_acquire);
+      if (kernel_id == 0) continue;
+      BtfRef ref = registry.GetByKernelId(kernel_id);
+      if (!ref) {
+        missed.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      const std::string want = "k" + std::to_string(slot) + "_obj0";
+      if (ref.kernel_id() != kernel_id || ref.name() != "k" + std::to_string(slot) ||
+          ref->FindByName(want, BTF_KIND_STRUCT) == 0) {
+        errors.fetch_add(1);
+      }
+      found.fetch_add(1, std::memory_order_relaxed);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kReaders; ++i) threads.emplace_back(reader, i + 1);
+
+  int64_t cycles = 0;
+  uint32_t next_kernel_id = 100;
+  ready.fetch_add(1);
+  while (ready.load() < kReaders + 1) {}
+  const auto deadline = std::chrono::steady_clock::now() + kDuration;
+  for (int i = 0; std::chrono::steady_clock::now() < deadline; i = (i + 1) % kSlots) {
+    const std::string name = "k" + std::to_string(i);
+    const uint32_t old = kernel_ids[i].load();
+    if (old != 0) {
+      ASSERT_TRUE(registry.ModuleGone(name).ok());
+      EXPECT_FALSE(registry.GetByKernelId(old)) << "a gone kernel id still finds " << name;
+    }
+    auto btf = Btf::LoadSplitBytes(bytes[i], name, *base);
+    ASSERT_TRUE(btf.ok()) << btf.status();
+    auto ref = registry.ModuleComingParsed(name, *std::move(btf), next_kernel_id);
+    ASSERT_TRUE(ref.ok()) << ref.status();
+    ASSERT_TRUE(registry.ModuleLive(name).ok());
+    kernel_ids[i].store(next_kernel_id++, std::memory_order_release);
+    ++cycles;
+  }
+  stop.store(true);
+  for (auto& t : threads) t.join();
+
+  printf("load/unload cycles %lld, GetByKernelId found %lld, stale misses %lld\n",
+         static_cast<long long>(cycles), static_cast<long long>(found.load()),
+         static_cast<long long>(missed.load()));
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_GT(cycles, kSlots);
+  EXPECT_GT(found.load(), 0);
+  rcu::Barrier();
+  RegistryStats s = registry.Stats();
+  EXPECT_EQ(s.going_referenced, 0);
+  EXPECT_EQ(s.awaiting_grace, 0);
+}
+
 // Lazy modules under contention: readers ask for known modules by name and
 // search the type index while a writer makes them known, and forgets or
 // unloads them. Each module is parsed at most once per time it is known,

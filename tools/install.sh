@@ -13,13 +13,13 @@ cd "$(dirname "$0")/.."
 prefix=$(realpath -m "${1:-/usr/local}")
 bash ./setup.sh
 
-# The headers a user includes (what README.md documents), and the two of
+# The headers a user includes (what README.md documents), and the three of
 # registry/internal/ that registry.h includes for its inline lookups (not for
 # users, as Abseil's internal/); each includes only others of this list.
 headers=(
   btf/btf.h btf/layout.h
   registry/btf_ref.h registry/kernel_mirror.h registry/rcu.h registry/registry.h registry/watcher.h
-  registry/internal/handle_table.h registry/internal/id_table.h
+  registry/internal/handle_table.h registry/internal/id_table.h registry/internal/kernel_id_table.h
   sync/mutex.h
   verifier_state/func_state.h verifier_state/ops.h verifier_state/reg_state.h
   verifier_state/resolvers.h verifier_state/used_btfs.h

@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "registry/internal/handle_table.h"
 #include "registry/internal/id_table.h"
+#include "registry/internal/kernel_id_table.h"
 #include "registry/internal/known_modules.h"
 #include "registry/internal/type_index.h"
 #include "registry/rcu.h"
@@ -31,7 +32,7 @@ class Objects {
   Objects() : counters_(std::make_shared<Counters>()) {
     base_ = *Btf::LoadVmlinux(kBasePath);
   }
-  BtfObject* Make(uint32_t id, const std::string& module = "") {
+  BtfObject* Make(uint32_t id, const std::string& module = "", uint32_t kernel_id = 0) {
     std::unique_ptr<const Btf> btf;
     if (module.empty()) {
       btf = *Btf::LoadVmlinux(kBasePath);
@@ -39,7 +40,8 @@ class Objects {
       btf = *Btf::LoadSplitBytes(ModuleBytes(module), module, *base_);
     }
     owned_.push_back(std::make_unique<BtfObject>(id, module.empty() ? "vmlinux" : module,
-                                                 !module.empty(), 0, std::move(btf), counters_));
+                                                 !module.empty(), kernel_id, std::move(btf),
+                                                 counters_));
     return owned_.back().get();
   }
 
@@ -160,6 +162,36 @@ TEST(HandleTableTest, AStaleHandleFindsNothingWhenItsSlotIsReused) {
   EXPECT_EQ(handles.Lookup(b->handle()), b);
   EXPECT_EQ(handles.Lookup(BtfHandle{}), nullptr);
   EXPECT_EQ(handles.Lookup(BtfHandle{HandleTable::kSlots, 1}), nullptr);
+}
+
+TEST(KernelIdTableTest, ObjectsAreFoundByKernelIdUntilRemovedOrGoing) {
+  Mutex mu;
+  Objects objects;
+  MutexLock l(mu);
+  KernelIdTable table(mu);
+  // More than one snapshot size, and kernel ids that collide in a small one.
+  std::vector<BtfObject*> objs;
+  for (uint32_t k = 0; k < 40; ++k) {
+    objs.push_back(objects.Make(k + 1, "", /*kernel_id=*/8 * k + 3));
+    table.Insert(objs.back());
+  }
+  {
+    rcu::ReadSection rs;
+    for (BtfObject* obj : objs) EXPECT_EQ(table.Lookup(obj->kernel_id()), obj);
+    EXPECT_EQ(table.Lookup(0), nullptr);
+    EXPECT_EQ(table.Lookup(4), nullptr);
+  }
+  table.Remove(objs[5]);
+  EXPECT_FALSE(table.Contains(objs[5]->kernel_id()));
+  EXPECT_EQ(table.Find(objs[6]->kernel_id()), objs[6]);
+  {
+    rcu::ReadSection rs;
+    EXPECT_EQ(table.Lookup(objs[5]->kernel_id()), nullptr);
+    EXPECT_EQ(table.Lookup(objs[6]->kernel_id()), objs[6]);
+  }
+  table.Clear();
+  rcu::ReadSection rs;
+  EXPECT_EQ(table.Lookup(objs[6]->kernel_id()), nullptr);
 }
 
 TEST(KnownModulesTest, AKnownModuleIsSettledOnceAsParsedOrFailed) {
