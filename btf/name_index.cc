@@ -2,6 +2,7 @@
 
 #include <bpf/btf.h>
 
+#include <cassert>
 #include <cstring>
 #include <utility>
 
@@ -47,6 +48,7 @@ void NameIndex::Probe(absl::string_view essential, int kind, Fn&& fn) const {
 }
 
 void NameIndex::Build(const TypeTable* btf, uint32_t first, uint32_t end) {
+  assert(end - first < (1u << kIdBits) && "NameIndex::Build of more types than BTF allows");
   btf_ = btf;
   first_ = first;
   size_ = 0;

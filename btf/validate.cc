@@ -1,16 +1,17 @@
 #include "btf/validate.h"
-#include "btf/type_table.h"
 
 #include <bpf/btf.h>
 #include <linux/btf.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "btf/btf.h"
+#include "btf/type_table.h"
 
 namespace btfreg {
 namespace {
@@ -332,6 +333,7 @@ class TypeChecker {
 }  // namespace
 
 std::vector<uint8_t> TrimHeader(absl::Span<const uint8_t> raw) {
+  assert(raw.size() >= sizeof(struct btf_header) && "TrimHeader before ValidateHeader");
   struct btf_header h;
   memcpy(&h, raw.data(), sizeof(h));
   const bool swapped = h.magic == __builtin_bswap16(kMagic);
@@ -470,6 +472,7 @@ uint32_t DeclarationEdgeCount(const struct btf_type* t, bool named_end) {
 }
 
 uint32_t DeclarationEdge(const struct btf_type* t, uint32_t i) {
+  assert(i < DeclarationEdgeCount(t, /*named_end=*/false) && "DeclarationEdge past the edges");
   if (btf_is_composite(t)) return btf_members(t)[i].type;
   if (btf_is_array(t)) return btf_array(t)->type;
   if (btf_is_func_proto(t) && i > 0) return btf_params(t)[i - 1].type;

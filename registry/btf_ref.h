@@ -22,6 +22,7 @@
 #define BTFREG_REGISTRY_BTF_REF_H_
 
 #include <atomic>
+#include <cassert>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -152,23 +153,23 @@ class BtfRef {
   explicit operator bool() const { return obj_ != nullptr; }
   // The object, valid while this reference lives. nullptr when empty.
   const Btf* get() const { return obj_ ? obj_->btf_.get() : nullptr; }
-  const Btf& operator*() const { return *obj_->btf_; }
-  const Btf* operator->() const { return obj_->btf_.get(); }
+  const Btf& operator*() const { return *Obj().btf_; }
+  const Btf* operator->() const { return Obj().btf_.get(); }
 
-  // REQUIRES for the accessors below: non-empty.
+  // REQUIRES for the accessors below: non-empty (checked in debug builds).
   // The registry id the object was published under (unchanged after going).
-  uint32_t id() const { return obj_->id_; }
-  const std::string& name() const { return obj_->name_; }
-  bool is_module() const { return obj_->is_module_; }
+  uint32_t id() const { return Obj().id_; }
+  const std::string& name() const { return Obj().name_; }
+  bool is_module() const { return Obj().is_module_; }
   // The kernel's id for this BTF object (`bpftool btf list`), or 0 for an
   // object that did not come from the kernel (see registry/kernel_mirror.h).
-  uint32_t kernel_id() const { return obj_->kernel_id_; }
-  BtfHandle handle() const { return obj_->handle_; }
+  uint32_t kernel_id() const { return Obj().kernel_id_; }
+  BtfHandle handle() const { return Obj().handle_; }
   // References to the object right now (racy; for diagnostics and tests,
   // as std::shared_ptr::use_count).
-  int32_t use_count() const { return obj_->refcnt_.load(std::memory_order_relaxed); }
+  int32_t use_count() const { return Obj().refcnt_.load(std::memory_order_relaxed); }
   // True once ModuleGoing unpublished the object.
-  bool going() const { return obj_->going(); }
+  bool going() const { return Obj().going(); }
 
   friend bool operator==(const BtfRef& a, const BtfRef& b) {
     return a.obj_ == b.obj_;
@@ -185,8 +186,14 @@ class BtfRef {
   // referenced (the registry holds it under its lock); lock-free lookups
   // use increment-if-not-zero instead.
   static BtfRef Take(internal::BtfObject* obj) {
+    assert(obj->refcnt_.load(std::memory_order_relaxed) > 0 && "Take of an object whose count reached 0");
     obj->refcnt_.fetch_add(1, std::memory_order_relaxed);
     return BtfRef(obj);
+  }
+
+  const internal::BtfObject& Obj() const {
+    assert(obj_ != nullptr && "an empty BtfRef has no object");
+    return *obj_;
   }
 
   internal::BtfObject* obj_ = nullptr;

@@ -15,6 +15,7 @@
 #define BTFREG_VERIFIER_STATE_FUNC_STATE_H_
 
 #include <cstddef>
+#include <cassert>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -67,6 +68,7 @@ class VerifierState {
   // Enters a new frame with all registers NOT_INIT (value-initialized).
   // REQUIRES: depth() < kMaxCallFrames.
   FuncState<Reg>& PushFrame(int32_t callsite, uint32_t subprogno) {
+    assert(frames_.size() < static_cast<size_t>(kMaxCallFrames) && "PushFrame past kMaxCallFrames");
     auto f = std::make_unique<FuncState<Reg>>();
     f->callsite = callsite;
     f->frameno = static_cast<uint32_t>(frames_.size());
@@ -77,6 +79,7 @@ class VerifierState {
     return *frames_.back();
   }
   void PopFrame() {
+    assert(!frames_.empty() && "PopFrame of no frame");
     frames_.pop_back();
     curframe_ = frames_.empty() ? 0 : static_cast<uint32_t>(frames_.size() - 1);
   }
