@@ -26,32 +26,28 @@ absl::Status Bad(absl::string_view name, absl::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat(name, ": ", problem));
 }
 
-// Which references a type holds. The value graph has the edges along which
-// a type's size or layout depends on another's (a struct on its members, an
-// array on its element, a typedef on its target); a pointer has none there.
-// The chain graph follows pointers, modifiers and typedefs. A loop in either
-// is invalid: `struct a { struct a x; }` or `typedef t t;` or `T * -> T *`.
-enum class Graph { kValue, kChain };
-
-uint32_t EdgeCount(const struct btf_type* t, Graph g) {
+// The value graph: the edges along which a type's size or layout depends
+// on another's (a struct on its members, an array on its element, a typedef
+// on its target); a pointer has none there. A loop in it is invalid
+// (`struct a { struct a x; }`, `typedef t t;`), and so is one in the chain
+// graph of pointers, modifiers and typedefs (`T * -> T *`), which
+// FindChainLoops checks.
+uint32_t ValueEdgeCount(const struct btf_type* t) {
   switch (btf_kind(t)) {
-    case BTF_KIND_PTR:
-      return g == Graph::kChain ? 1 : 0;
     case BTF_KIND_CONST:
     case BTF_KIND_VOLATILE:
     case BTF_KIND_RESTRICT:
     case BTF_KIND_TYPEDEF:
     case BTF_KIND_TYPE_TAG:
-      return 1;
     case BTF_KIND_ARRAY:
     case BTF_KIND_VAR:
     case BTF_KIND_DECL_TAG:
     case BTF_KIND_FUNC:
-      return g == Graph::kValue ? 1 : 0;
+      return 1;
     case BTF_KIND_STRUCT:
     case BTF_KIND_UNION:
     case BTF_KIND_DATASEC:
-      return g == Graph::kValue ? btf_vlen(t) : 0;
+      return btf_vlen(t);
     default:
       return 0;
   }
@@ -115,22 +111,20 @@ absl::Status DepthFirst(const TypeTable* btf, uint32_t first, uint32_t end,
   return absl::OkStatus();
 }
 
-// Rejects loops in graph `g`. On the value graph it also bounds how deep
-// types nest (a struct in an array in a struct ...), which bounds every
-// recursive walk over them.
-absl::Status FindLoops(const TypeTable* btf, uint32_t first, uint32_t end,
-                       Graph g, absl::string_view name) {
-  std::vector<uint16_t> depth(g == Graph::kValue ? end - first : 0, 0);
-  auto count = [g](const struct btf_type* t) { return EdgeCount(t, g); };
+// Rejects loops in the value graph, and bounds how deep types nest (a
+// struct in an array in a struct ...), which bounds every recursive walk
+// over them.
+absl::Status FindValueLoops(const TypeTable* btf, uint32_t first, uint32_t end,
+                            absl::string_view name) {
+  std::vector<uint16_t> depth(end - first, 0);
   auto on_back = [&](const std::vector<Frame>&, uint32_t to) {
     return Bad(name, absl::StrCat("type ", to, " (",
                                   KindName(btf_kind(btf->type(to))),
                                   ") refers to itself through a loop"));
   };
   auto on_done = [&](const struct btf_type* t, uint32_t id) {
-    if (g != Graph::kValue) return absl::OkStatus();
     uint16_t d = 0;
-    for (uint32_t e = 0; e < EdgeCount(t, g); ++e) {
+    for (uint32_t e = 0; e < ValueEdgeCount(t); ++e) {
       const uint32_t to = Edge(t, e);
       if (to >= first && depth[to - first] > d) d = depth[to - first];
     }
@@ -141,14 +135,14 @@ absl::Status FindLoops(const TypeTable* btf, uint32_t first, uint32_t end,
     depth[id - first] = d + 1;
     return absl::OkStatus();
   };
-  return DepthFirst(btf, first, end, count, Edge, on_back, on_done);
+  return DepthFirst(btf, first, end, ValueEdgeCount, Edge, on_back, on_done);
 }
 
-// FindLoops on the chain graph, where a type has at most one edge (the
-// reference kinds: a pointer, a modifier, a typedef), so that following each
-// chain once finds what the depth-first search would, in the same order
-// and with the same message, without a stack: a chain that meets itself is
-// a loop; one that meets an earlier chain ends there.
+// Rejects loops in the chain graph, where a type has at most one edge (the
+// reference kinds: a pointer, a modifier, a typedef): following each chain
+// once finds what a depth-first search would, in the same order and with
+// the same message, without a stack. A chain that meets itself is a loop;
+// one that meets an earlier chain ends there.
 absl::Status FindChainLoops(const TypeTable* btf, uint32_t first, uint32_t end,
                             absl::string_view name) {
   std::vector<uint32_t> reached_from(end - first, 0);  // the root whose chain got there
@@ -556,7 +550,7 @@ absl::Status ValidateTypes(const TypeTable* btf, uint32_t first,
     absl::Status s = checker.CheckType(id);
     if (!s.ok()) return s;
   }
-  if (absl::Status s = FindLoops(btf, first, end, Graph::kValue, name); !s.ok()) return s;
+  if (absl::Status s = FindValueLoops(btf, first, end, name); !s.ok()) return s;
   if (absl::Status s = FindChainLoops(btf, first, end, name); !s.ok()) return s;
   absl::Status rules = ValidateKernelRules(btf, first, name, object_file);
   if (!rules.ok()) return rules;

@@ -152,14 +152,19 @@ BtfRef Registry::GetById(uint32_t id) const {
   return ref;
 }
 
-BtfRef Registry::GetByHandle(BtfHandle handle) const {
+template <typename Lookup>
+BtfRef Registry::GetLockFree(Lookup lookup) {
   BtfRef ref;
   {
     rcu::ReadSection rs;
-    ref = BtfRef(TryGetInReadSection(handles_.Lookup(handle), rs));
+    ref = BtfRef(TryGetInReadSection(lookup(), rs));
   }
-  if (ref && ref.going()) ref.reset();  // as in GetById
+  if (ref && ref.going()) ref.reset();  // went after the lookup: as in GetById
   return ref;
+}
+
+BtfRef Registry::GetByHandle(BtfHandle handle) const {
+  return GetLockFree([&] { return handles_.Lookup(handle); });
 }
 
 internal::BtfObject* Registry::TryGetInReadSection(internal::BtfObject* obj, const rcu::ReadSection&) {
@@ -452,14 +457,7 @@ BtfRef Registry::GetByName(absl::string_view name) const {
 }
 
 BtfRef Registry::GetByKernelId(uint32_t kernel_id) {
-  {
-    BtfRef ref;
-    {
-      rcu::ReadSection rs;
-      ref = BtfRef(TryGetInReadSection(kernel_ids_.Lookup(kernel_id), rs));
-    }
-    if (ref && !ref.going()) return ref;  // else dropped here, outside the section
-  }
+  if (BtfRef ref = GetLockFree([&] { return kernel_ids_.Lookup(kernel_id); })) return ref;
   // Not published: perhaps a module only known, to be parsed now.
   if (UnparsedLockFree() == 0) return BtfRef();
   std::string known;

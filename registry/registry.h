@@ -349,6 +349,10 @@ class Registry {
   // Inside a read section: a new reference to `obj` (nullptr as it is),
   // unless its count already reached 0 (increment-if-not-zero).
   static internal::BtfObject* TryGetInReadSection(internal::BtfObject* obj, const rcu::ReadSection& rs);
+  // A new reference to what `lookup()` finds inside a read section (an
+  // object or nullptr), or an empty BtfRef if it was going by then.
+  template <typename Lookup>
+  static BtfRef GetLockFree(Lookup lookup);
   // AlreadyExists if a module of that name, or one with that kernel id
   // (when not 0), is registered, known or failed.
   absl::Status CheckNewModuleLocked(absl::string_view name, uint32_t kernel_id) const
