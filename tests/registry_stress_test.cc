@@ -21,6 +21,21 @@ constexpr int kReaders = 2;
 constexpr int kSlots = 8;  // modules the writer cycles through
 constexpr auto kDuration = std::chrono::milliseconds(1500);
 
+// A reader's loop: waits until the kReaders readers and the writer are all
+// ready, then calls step(slot, bits) with a random slot and random bits
+// (from `seed`) until `stop`.
+template <typename Step>
+void ReadRandomSlots(std::atomic<int>& ready, const std::atomic<bool>& stop, int seed,
+                     Step step) {
+  uint32_t x = seed * 2654435761u + 1;
+  ready.fetch_add(1);
+  while (ready.load() < kReaders + 1) {}
+  while (!stop.load(std::memory_order_relaxed)) {
+    x = x * 1103515245u + 12345u;
+    step(static_cast<int>((x >> 16) % kSlots), x);
+  }
+}
+
 TEST(RegistryStressTest, ReadersAndAChurningWriter) {
   Registry registry;
   ASSERT_TRUE(registry.RegisterBase(testing_util::kBasePath).ok());
@@ -37,20 +52,15 @@ TEST(RegistryStressTest, ReadersAndAChurningWriter) {
   std::atomic<int64_t> found{0}, missed{0}, borrowed{0}, errors{0};
 
   auto reader = [&](int seed) {
-    uint32_t x = seed * 2654435761u + 1;
-    ready.fetch_add(1);
-    while (ready.load() < kReaders + 1) {}
-    while (!stop.load(std::memory_order_relaxed)) {
-      x = x * 1103515245u + 12345u;
-      const int slot = (x >> 16) % kSlots;
+    ReadRandomSlots(ready, stop, seed, [&](int slot, uint32_t x) {
       const uint32_t id = ids[slot].load(std::memory_order_acquire);
-      if (id == 0) continue;
+      if (id == 0) return;
       const std::string want = "s" + std::to_string(slot) + "_obj0";
       if (x & 1) {
         BtfRef ref = registry.GetById(id);
         if (!ref) {
           missed.fetch_add(1, std::memory_order_relaxed);
-          continue;
+          return;
         }
         // Whatever `id` finds is the module published under it.
         if (ref.id() != id || ref->FindByName(want, BTF_KIND_STRUCT) == 0) {
@@ -64,7 +74,7 @@ TEST(RegistryStressTest, ReadersAndAChurningWriter) {
         });
         (ok ? borrowed : missed).fetch_add(1, std::memory_order_relaxed);
       }
-    }
+    });
   };
   std::vector<std::thread> threads;
   for (int i = 0; i < kReaders; ++i) threads.emplace_back(reader, i + 1);
@@ -122,18 +132,13 @@ TEST(RegistryStressTest, KernelIdReadersAndAChurningWriter) {
   std::atomic<int64_t> found{0}, missed{0}, errors{0};
 
   auto reader = [&](int seed) {
-    uint32_t x = seed * 2654435761u + 1;
-    ready.fetch_add(1);
-    while (ready.load() < kReaders + 1) {}
-    while (!stop.load(std::memory_order_relaxed)) {
-      x = x * 1103515245u + 12345u;
-      const int slot = (x >> 16) % kSlots;
+    ReadRandomSlots(ready, stop, seed, [&](int slot, uint32_t) {
       const uint32_t kernel_id = kernel_ids[slot].load(std::memory_order_acquire);
-      if (kernel_id == 0) continue;
+      if (kernel_id == 0) return;
       BtfRef ref = registry.GetByKernelId(kernel_id);
       if (!ref) {
         missed.fetch_add(1, std::memory_order_relaxed);
-        continue;
+        return;
       }
       const std::string want = "k" + std::to_string(slot) + "_obj0";
       if (ref.kernel_id() != kernel_id || ref.name() != "k" + std::to_string(slot) ||
@@ -141,7 +146,7 @@ TEST(RegistryStressTest, KernelIdReadersAndAChurningWriter) {
         errors.fetch_add(1);
       }
       found.fetch_add(1, std::memory_order_relaxed);
-    }
+    });
   };
   std::vector<std::thread> threads;
   for (int i = 0; i < kReaders; ++i) threads.emplace_back(reader, i + 1);
