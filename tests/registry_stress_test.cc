@@ -21,15 +21,30 @@ constexpr int kReaders = 2;
 constexpr int kSlots = 8;  // modules the writer cycles through
 constexpr auto kDuration = std::chrono::milliseconds(1500);
 
-// A reader's loop: waits until the kReaders readers and the writer are all
-// ready, then calls step(slot, bits) with a random slot and random bits
-// (from `seed`) until `stop`.
+// Module bytes for the kSlots modules "<prefix><i>", generated up front:
+// the synth is single-threaded.
+std::vector<std::vector<uint8_t>> SlotModuleBytes(const std::string& prefix) {
+  std::vector<std::vector<uint8_t>> bytes;
+  for (int i = 0; i < kSlots; ++i) {
+    bytes.push_back(testing_util::ModuleBytes(prefix + std::to_string(i), 1 + i));
+  }
+  return bytes;
+}
+
+// Counts this thread in, then waits until the kReaders readers and the
+// writer all are.
+void StartTogether(std::atomic<int>& ready) {
+  ready.fetch_add(1);
+  while (ready.load() < kReaders + 1) {}
+}
+
+// A reader's loop: once every thread has started, calls step(slot, bits)
+// with a random slot and random bits (from `seed`) until `stop`.
 template <typename Step>
 void ReadRandomSlots(std::atomic<int>& ready, const std::atomic<bool>& stop, int seed,
                      Step step) {
   uint32_t x = seed * 2654435761u + 1;
-  ready.fetch_add(1);
-  while (ready.load() < kReaders + 1) {}
+  StartTogether(ready);
   while (!stop.load(std::memory_order_relaxed)) {
     x = x * 1103515245u + 12345u;
     step(static_cast<int>((x >> 16) % kSlots), x);
@@ -39,11 +54,7 @@ void ReadRandomSlots(std::atomic<int>& ready, const std::atomic<bool>& stop, int
 TEST(RegistryStressTest, ReadersAndAChurningWriter) {
   Registry registry;
   ASSERT_TRUE(registry.RegisterBase(testing_util::kBasePath).ok());
-  // Module bytes are generated up front: the synth is single-threaded.
-  std::vector<std::vector<uint8_t>> bytes;
-  for (int i = 0; i < kSlots; ++i) {
-    bytes.push_back(testing_util::ModuleBytes("s" + std::to_string(i), 1 + i));
-  }
+  const std::vector<std::vector<uint8_t>> bytes = SlotModuleBytes("s");
   // ids[i]: the id module s<i> was last published under (0: none yet).
   std::atomic<uint32_t> ids[kSlots];
   for (auto& id : ids) id.store(0);
@@ -80,8 +91,7 @@ TEST(RegistryStressTest, ReadersAndAChurningWriter) {
   for (int i = 0; i < kReaders; ++i) threads.emplace_back(reader, i + 1);
 
   int64_t cycles = 0;
-  ready.fetch_add(1);
-  while (ready.load() < kReaders + 1) {}
+  StartTogether(ready);
   const auto deadline = std::chrono::steady_clock::now() + kDuration;
   for (int i = 0; std::chrono::steady_clock::now() < deadline; i = (i + 1) % kSlots) {
     const std::string name = "s" + std::to_string(i);
@@ -121,10 +131,7 @@ TEST(RegistryStressTest, KernelIdReadersAndAChurningWriter) {
   Registry registry;
   ASSERT_TRUE(registry.RegisterBase(testing_util::kBasePath).ok());
   const BtfRef base = registry.base();
-  std::vector<std::vector<uint8_t>> bytes;
-  for (int i = 0; i < kSlots; ++i) {
-    bytes.push_back(testing_util::ModuleBytes("k" + std::to_string(i), 1 + i));
-  }
+  const std::vector<std::vector<uint8_t>> bytes = SlotModuleBytes("k");
   std::atomic<uint32_t> kernel_ids[kSlots];
   for (auto& id : kernel_ids) id.store(0);
   std::atomic<int> ready{0};
@@ -153,8 +160,7 @@ TEST(RegistryStressTest, KernelIdReadersAndAChurningWriter) {
 
   int64_t cycles = 0;
   uint32_t next_kernel_id = 100;
-  ready.fetch_add(1);
-  while (ready.load() < kReaders + 1) {}
+  StartTogether(ready);
   const auto deadline = std::chrono::steady_clock::now() + kDuration;
   for (int i = 0; std::chrono::steady_clock::now() < deadline; i = (i + 1) % kSlots) {
     const std::string name = "k" + std::to_string(i);
