@@ -493,6 +493,12 @@ TEST(OwnTypesTest, DuplicatesAndFlavorsAreFound) {
   EXPECT_THAT((*btf)->OwnCandidates("bar", BTF_KIND_STRUCT), ElementsAre(6));
   EXPECT_TRUE((*btf)->OwnCandidates("baz", BTF_KIND_STRUCT).empty());
   EXPECT_EQ((*btf)->FindByName("foo", BTF_KIND_STRUCT), 2u);  // still the first
+  EXPECT_EQ((*btf)->FindByName("foo___v3", BTF_KIND_STRUCT), 5u);
+  // "bar" is the last string of the section: its NUL is the section's last byte.
+  EXPECT_EQ((*btf)->FindByName("bar", BTF_KIND_STRUCT), 6u);
+  for (const char* near : {"fo", "foo_", "foo___v", "foo___v22", "ba", "barr"}) {
+    EXPECT_EQ((*btf)->FindByName(near, BTF_KIND_STRUCT), 0u) << near;
+  }
 }
 
 }  // namespace

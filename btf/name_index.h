@@ -3,15 +3,17 @@
 //
 // libbpf 1.1's btf__find_by_name_kind scans every type (126k in vmlinux).
 // This index is one flat array of 8-byte slots, sized once at 1.25 slots
-// per named type and probed linearly: a slot holds the name's string offset
-// and, in one word, the id (relative to the first indexed id), the kind and
-// 7 bits of the hash. A probe compares the hash bits and the kind in the
-// slot, and reads the string only when they match: one dependent load from
-// the slot to the name, and no pointer chase through the type. Keys are
-// hashed by their CO-RE essential name (EssentialName in btf.h), so a name
-// and its flavors ("task_struct___v2") lie on one probe sequence; types
-// that share a name and kind lie on it in id order. For vmlinux's 71k named
-// types: 0.7 MiB.
+// per key and probed linearly: a slot holds the name's string offset and,
+// in one word, the id (relative to the first indexed id), the kind, a flavor
+// bit and 6 bits of the hash. A probe compares the hash bits, the flavor bit
+// and the kind in the slot, and reads the string only when they match: one
+// dependent load from the slot to the name, and no pointer chase through
+// the type. Every named type has a slot keyed by its name; a CO-RE flavor
+// ("task_struct___v2", see EssentialName in btf.h) has a second, flavor
+// slot keyed by its essential name ("task_struct"), so that an exact lookup
+// hashes the name as given and CO-RE finds a name's flavors on one probe
+// sequence. Types that share a key lie on its sequence in id order. For
+// vmlinux's 71k named types (a handful of flavors): 0.7 MiB.
 //
 // Internal to btf/: `Btf::FindByName` and `Btf::OwnCandidates` are its
 // public face.
@@ -45,6 +47,7 @@ class NameIndex {
   // FindAll has it.
   std::vector<uint32_t> FindFlavors(absl::string_view essential, int kind) const;
 
+  // Named types indexed (a flavor's second slot not counted).
   size_t size() const { return size_; }
   // Heap bytes held by the index.
   size_t bytes() const { return slots_.capacity() * sizeof(Slot); }
@@ -52,19 +55,22 @@ class NameIndex {
  private:
   struct Slot {
     uint32_t name_off;  // 0: empty (an indexed type has a name)
-    uint32_t meta;      // id - first (20 bits) | kind << 20 | tag << 25
+    uint32_t meta;      // id - first (20 bits) | kind << 20 | flavor << 25 | tag << 26
   };
   static constexpr uint32_t kIdBits = 20;
-  static uint32_t Meta(uint32_t rel_id, int kind, uint32_t tag) {
-    return rel_id | static_cast<uint32_t>(kind) << kIdBits | tag << 25;
+  static uint32_t Meta(uint32_t rel_id, int kind, bool flavor, uint32_t tag) {
+    return rel_id | static_cast<uint32_t>(kind) << kIdBits | uint32_t{flavor} << 25 | tag << 26;
   }
   // The slot a key's probe starts at, and the tag its slots carry.
-  void Locate(absl::string_view essential, int kind, size_t* start, uint32_t* tag) const;
-  // Calls fn(id, name) for each slot on `essential`'s probe sequence whose
-  // kind and tag match, in probe order (id order within one name), while fn
-  // returns true.
+  void Locate(absl::string_view key, int kind, size_t* start, uint32_t* tag) const;
+  void Insert(absl::string_view key, int kind, bool flavor, uint32_t name_off, uint32_t rel_id);
+  // The string at `off` is exactly `name`.
+  bool NameIs(uint32_t off, absl::string_view name) const;
+  // Calls fn(id, name_off) for each slot on `key`'s probe sequence whose kind,
+  // flavor bit and tag match, in probe order (id order within one key),
+  // while fn returns true.
   template <typename Fn>
-  void Probe(absl::string_view essential, int kind, Fn&& fn) const;
+  void Probe(absl::string_view key, int kind, bool flavor, Fn&& fn) const;
 
   const TypeTable* btf_ = nullptr;
   uint32_t first_ = 0;
