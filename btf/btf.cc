@@ -170,12 +170,34 @@ struct btf* NewSplit(absl::Span<const uint8_t> bytes, struct btf* base) {
   return out;
 }
 
+// Whether "___" occurs in `s`, eight bytes at a time: most names have none,
+// and the name index asks this of each of vmlinux's 71k names. Windows of 8
+// bytes start 6 apart, and one more ends at the end, so every 3-byte run
+// lies whole in one of them; every read is a whole 8-byte load.
+bool HasTripleUnderscore(absl::string_view s) {
+  if (s.size() < 8) return s.find("___") != absl::string_view::npos;
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kLow7 = 0x7f7f7f7f7f7f7f7full;
+  auto has = [&](size_t at) {
+    uint64_t w;
+    memcpy(&w, s.data() + at, 8);
+    const uint64_t x = w ^ (kOnes * '_');  // a zero byte where w has '_'
+    // 0x80 in each byte of x that is zero, exactly (no borrow between bytes).
+    const uint64_t zero = ~(((x & kLow7) + kLow7) | x | kLow7);
+    return (zero & (zero >> 8) & (zero >> 16)) != 0;
+  };
+  for (size_t i = 0; i + 8 <= s.size(); i += 6) {
+    if (has(i)) return true;
+  }
+  return has(s.size() - 8);
+}
+
 }  // namespace
 
 absl::string_view EssentialName(absl::string_view name) {
   // The last "X___Y" where neither X nor Y is an underscore, as libbpf's
   // bpf_core_essential_name_len. Most names have no "___" at all.
-  if (name.find("___") == absl::string_view::npos) return name;
+  if (!HasTripleUnderscore(name)) return name;
   for (size_t i = name.size() >= 5 ? name.size() - 5 + 1 : 0; i-- > 0;) {
     if (name[i] != '_' && name[i + 1] == '_' && name[i + 2] == '_' &&
         name[i + 3] == '_' && name[i + 4] != '_') {
@@ -213,6 +235,7 @@ Btf::Btf(std::string name, Input input, const Btf* base)
 Btf::~Btf() {
   if (dump_ != nullptr) btf_dump__free(dump_);
   if (struct btf* b = libbpf_.load(std::memory_order_relaxed)) btf__free(b);
+  delete unspellable_.load(std::memory_order_relaxed);
 }
 
 absl::StatusOr<std::unique_ptr<Btf>> Btf::LoadFile(absl::string_view path) {
@@ -288,7 +311,6 @@ absl::StatusOr<std::unique_ptr<Btf>> Btf::Load(Input in, absl::string_view name,
   out->start_id_ = t->start_id();
   s = ValidateTypes(t, out->start_id_, name, object_file, &out->ordered_);
   if (!s.ok()) return s;
-  out->unspellable_ = FindUnspellable(t, out->start_id_);
   out->index_ = std::make_unique<NameIndex>();
   out->index_->Build(t, out->start_id_, out->type_count_);
   return out;
@@ -597,7 +619,14 @@ absl::StatusOr<std::string> Btf::TypeName(uint32_t id) const {
 
 bool Btf::Unspellable(uint32_t id) const {
   if (id < start_id_) return base_ != nullptr && base_->Unspellable(id);
-  return id < type_count_ && unspellable_[id - start_id_];
+  if (id >= type_count_) return false;
+  // Found on first use, not at load: only spelling a type needs it, and the
+  // search costs as much as a fifth of a vmlinux load.
+  std::call_once(unspellable_once_, [this] {
+    unspellable_.store(new std::vector<bool>(FindUnspellable(types_.get(), start_id_)),
+                       std::memory_order_release);
+  });
+  return (*unspellable_.load(std::memory_order_acquire))[id - start_id_];
 }
 
 bool Btf::ordered_struct(uint32_t id) const {
@@ -613,8 +642,10 @@ BtfMemory Btf::Memory() const {
   if (libbpf_.load(std::memory_order_acquire) != nullptr) {
     m.libbpf_bytes = types_->raw().size() + sizeof(uint32_t) * (type_count_ - start_id_);
   }
-  m.index_bytes = types_->bytes() + index_->bytes() + ordered_.capacity() / 8 +
-                  unspellable_.capacity() / 8;
+  m.index_bytes = types_->bytes() + index_->bytes() + ordered_.capacity() / 8;
+  if (const std::vector<bool>* u = unspellable_.load(std::memory_order_acquire)) {
+    m.index_bytes += u->capacity() / 8;
+  }
   return m;
 }
 

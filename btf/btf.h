@@ -257,7 +257,9 @@ class Btf {
   // Whether no C declaration can spell `id`: it reaches a cycle through a
   // function prototype, or nests declarators too deeply (FindUnspellable in
   // validate.h). The kernel accepts such types; TypeName refuses them, and
-  // CDeclaration (layout.h) refuses any type that reaches one.
+  // CDeclaration (layout.h) refuses any type that reaches one. The search
+  // runs once, on the first call (a few milliseconds for vmlinux), and is
+  // then kept and shared; later calls take no lock.
   bool Unspellable(uint32_t id) const;
 
   BtfMemory Memory() const;
@@ -327,7 +329,10 @@ class Btf {
   // By pointer, so that the index stays out of this public header.
   std::unique_ptr<NameIndex> index_;
   std::vector<bool> ordered_;      // by id - start_id_
-  std::vector<bool> unspellable_;  // by id - start_id_
+  // By id - start_id_; made by the first Unspellable() (owned), as the
+  // libbpf object is, so that Memory() can read whether it exists yet.
+  mutable std::once_flag unspellable_once_;
+  mutable std::atomic<const std::vector<bool>*> unspellable_{nullptr};
 
   // TypeName's btf_dump keeps caches, so it is not shared without a lock.
   mutable Mutex dump_mu_;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -472,6 +473,40 @@ TEST(EssentialNameTest, AsLibbpf) {
   EXPECT_EQ(EssentialName("___y"), "___y");        // no X
   EXPECT_EQ(EssentialName("x___"), "x___");        // no Y
   EXPECT_EQ(EssentialName(""), "");
+  // The flavor mark at every position of names up to 24 bytes long, against
+  // the rule spelled out byte by byte (the fast search reads 8 bytes at a
+  // time, and a mark may straddle two reads).
+  for (size_t len = 5; len <= 24; ++len) {
+    for (size_t at = 1; at + 4 <= len; ++at) {
+      std::string name(len, 'a');
+      name.replace(at, 3, "___");
+      EXPECT_EQ(EssentialName(name), name.substr(0, at)) << name;
+      name[at + 1] = 'b';  // "_b_": no mark
+      EXPECT_EQ(EssentialName(name), name) << name;
+    }
+  }
+}
+
+// More flavors than the name index leaves room for at first: it is sized
+// again, and every name and flavor is still found.
+TEST(OwnTypesTest, ManyFlavorsAreFound) {
+  struct btf* w = btf__new_empty();
+  const int i = btf__add_int(w, "int", 4, BTF_INT_SIGNED);  // 1
+  constexpr int kFlavors = 40;
+  for (int v = 0; v < kFlavors; ++v) {  // 2 .. kFlavors + 1
+    btf__add_struct(w, absl::StrCat("s___v", v).c_str(), 4);
+    btf__add_field(w, "x", i, 0, 0);
+  }
+  auto btf = Btf::LoadBytes(RawOf(w), "flavors");
+  btf__free(w);
+  ASSERT_TRUE(btf.ok()) << btf.status();
+  std::vector<uint32_t> all;
+  for (int v = 0; v < kFlavors; ++v) {
+    EXPECT_EQ((*btf)->FindByName(absl::StrCat("s___v", v), BTF_KIND_STRUCT), uint32_t(v + 2));
+    all.push_back(v + 2);
+  }
+  EXPECT_EQ((*btf)->OwnCandidates("s", BTF_KIND_STRUCT), all);
+  EXPECT_EQ((*btf)->FindByName("s", BTF_KIND_STRUCT), 0u);
 }
 
 TEST(OwnTypesTest, DuplicatesAndFlavorsAreFound) {

@@ -5,6 +5,7 @@
 #include <cassert>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "absl/hash/hash.h"
 #include "btf/btf.h"
@@ -40,15 +41,40 @@ void NameIndex::Probe(absl::string_view key, int kind, bool flavor, Fn&& fn) con
   }
 }
 
-void NameIndex::Insert(absl::string_view key, int kind, bool flavor, uint32_t name_off,
-                       uint32_t rel_id) {
-  size_t i;
-  uint32_t tag;
-  Locate(key, kind, &i, &tag);
+void NameIndex::InsertAt(size_t i, Slot slot) {
   while (slots_[i].name_off != 0) {
     if (++i == slots_.size()) i = 0;
   }
-  slots_[i] = Slot{name_off, Meta(rel_id, kind, flavor, tag)};
+  slots_[i] = slot;
+}
+
+void NameIndex::InsertNames(uint32_t end, std::vector<uint32_t>* flavored) {
+  // Each key's hash is computed, and its first slot prefetched, kAhead keys
+  // before its insert: the inserts land at random in the table, and this
+  // lets their cache misses overlap. The ring keeps id order, which keys
+  // shared by several types rely on.
+  constexpr size_t kAhead = 16;
+  struct Pending {
+    size_t start;
+    Slot slot;
+  } ring[kAhead];
+  size_t n = 0;
+  for (uint32_t id = first_; id < end; ++id) {
+    const struct btf_type* t = btf_->type(id);
+    if (t->name_off == 0) continue;
+    const absl::string_view name = btf_->str(t->name_off);
+    size_t start;
+    uint32_t tag;
+    Locate(name, btf_kind(t), &start, &tag);
+    __builtin_prefetch(&slots_[start], /*rw=*/1);
+    Pending& p = ring[n++ % kAhead];
+    if (n > kAhead) InsertAt(p.start, p.slot);
+    p = Pending{start, Slot{t->name_off, Meta(id - first_, btf_kind(t), false, tag)}};
+    if (EssentialName(name).size() != name.size()) flavored->push_back(id);
+  }
+  for (size_t k = n > kAhead ? n - kAhead : 0; k < n; ++k) {
+    InsertAt(ring[k % kAhead].start, ring[k % kAhead].slot);
+  }
 }
 
 void NameIndex::Build(const TypeTable* btf, uint32_t first, uint32_t end) {
@@ -56,26 +82,28 @@ void NameIndex::Build(const TypeTable* btf, uint32_t first, uint32_t end) {
   btf_ = btf;
   first_ = first;
   size_ = 0;
-  size_t flavors = 0;
-  for (uint32_t id = first; id < end; ++id) {
-    const struct btf_type* t = btf->type(id);
-    if (t->name_off == 0) continue;
-    ++size_;
-    const absl::string_view name = btf->str(t->name_off);
-    flavors += EssentialName(name).size() != name.size();
+  for (uint32_t id = first; id < end; ++id) size_ += btf->type(id)->name_off != 0;
+  // Sized once for the names, at most 80% full: probes stay short, nothing
+  // is rehashed. Flavors need a second slot each; they are rare (vmlinux
+  // has one), so they are found while the names go in, with room for
+  // kFlavorRoom of them, and the table is sized again, once, only if more
+  // would fill it past 80%.
+  constexpr size_t kFlavorRoom = 16;
+  std::vector<uint32_t> flavored;
+  slots_.assign(size_ + kFlavorRoom + (size_ + kFlavorRoom) / 4 + 1, Slot{0, 0});
+  InsertNames(end, &flavored);
+  const size_t keys = size_ + flavored.size();
+  if (keys + keys / 4 + 1 > slots_.size()) {
+    slots_.assign(keys + keys / 4 + 1, Slot{0, 0});
+    flavored.clear();
+    InsertNames(end, &flavored);
   }
-  // Sized once, at most 80% full: probes stay short, nothing is rehashed.
-  const size_t keys = size_ + flavors;
-  slots_.assign(keys + keys / 4 + 1, Slot{0, 0});
-  for (uint32_t id = first; id < end; ++id) {
+  for (uint32_t id : flavored) {
     const struct btf_type* t = btf->type(id);
-    if (t->name_off == 0) continue;
-    const absl::string_view name = btf->str(t->name_off);
-    Insert(name, btf_kind(t), /*flavor=*/false, t->name_off, id - first);
-    const absl::string_view essential = EssentialName(name);
-    if (essential.size() != name.size()) {
-      Insert(essential, btf_kind(t), /*flavor=*/true, t->name_off, id - first);
-    }
+    size_t start;
+    uint32_t tag;
+    Locate(EssentialName(btf->str(t->name_off)), btf_kind(t), &start, &tag);
+    InsertAt(start, Slot{t->name_off, Meta(id - first, btf_kind(t), true, tag)});
   }
 }
 

@@ -63,7 +63,11 @@ class NameIndex {
   }
   // The slot a key's probe starts at, and the tag its slots carry.
   void Locate(absl::string_view key, int kind, size_t* start, uint32_t* tag) const;
-  void Insert(absl::string_view key, int kind, bool flavor, uint32_t name_off, uint32_t rel_id);
+  // Puts `slot` in the first empty slot from `i` on.
+  void InsertAt(size_t i, Slot slot);
+  // Inserts every named type of [first_, end) under its name; appends the
+  // ids of flavors to `flavored`.
+  void InsertNames(uint32_t end, std::vector<uint32_t>* flavored);
   // The string at `off` is exactly `name`.
   bool NameIs(uint32_t off, absl::string_view name) const;
   // Calls fn(id, name_off) for each slot on `key`'s probe sequence whose kind,
