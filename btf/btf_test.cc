@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -281,6 +282,37 @@ TEST_F(BuiltBtfTest, MemoryIsReported) {
   EXPECT_GT((*fresh)->Memory().libbpf_bytes, b_.bytes.size());
   // The same libbpf object every time.
   EXPECT_EQ((*fresh)->libbpf_btf(), (*fresh)->libbpf_btf());
+}
+
+// The parts a Btf makes on first use (the unspellable flags, libbpf's
+// object) are made once when many threads ask at the same time, and
+// Memory() may be read meanwhile (run under TSan by test.sh).
+TEST_F(BuiltBtfTest, LazyPartsAreMadeOnceAcrossThreads) {
+  auto fresh = Btf::LoadBytes(b_.bytes, "fresh");
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  const Btf& btf = **fresh;
+  const size_t before = btf.Memory().index_bytes;
+  constexpr int kThreads = 4;
+  std::vector<std::vector<bool>> seen(kThreads);
+  std::vector<const struct btf*> libbpf(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      for (uint32_t id = 0; id < btf.type_count(); ++id) {
+        seen[i].push_back(btf.Unspellable(id));
+        btf.Memory();
+      }
+      libbpf[i] = btf.libbpf_btf();
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (int i = 1; i < kThreads; ++i) {
+    EXPECT_EQ(seen[i], seen[0]);
+    EXPECT_EQ(libbpf[i], libbpf[0]);
+  }
+  EXPECT_NE(libbpf[0], nullptr);
+  // The flags are counted once made.
+  EXPECT_GT(btf.Memory().index_bytes, before);
 }
 
 TEST(SplitBtfTest, IdsContinueAfterTheBaseAndFindBaseTypes) {
