@@ -148,7 +148,9 @@ bool IsModifier(const struct btf_type* t) {
 class KindChecker {
  public:
   KindChecker(const TypeTable* btf, absl::string_view name, bool object_file)
-      : btf_(btf), name_(name), object_file_(object_file) {}
+      : btf_(btf), name_(name), object_file_(object_file) {
+    FindIdentifiers();
+  }
 
   const char* Str(uint32_t off) const { return btf_->str(off); }
   // ValidIdentifier(Str(off)), remembered for the offsets found valid: the
@@ -159,6 +161,28 @@ class KindChecker {
     if (off >= valid_names_.size()) valid_names_.resize(btf_->str_end(), false);
     valid_names_[off] = true;
     return true;
+  }
+  // Marks every string of the own string section that is a valid
+  // identifier, in one sequential pass: BTF names nearly all its strings
+  // (vmlinux: 124k strings, asked about 228k times), and this reads each
+  // once, in order, instead of at random. A name that starts inside a
+  // string, or in the base's strings, is checked when asked.
+  void FindIdentifiers() {
+    const uint32_t begin = btf_->start_str_off();
+    const uint32_t end = btf_->str_end();
+    if (begin == end) return;
+    valid_names_.assign(end, false);
+    const unsigned char* s = reinterpret_cast<const unsigned char*>(Str(begin));
+    // The section ends with a NUL (ValidateHeader), so each scan stops in it.
+    for (uint32_t i = 0; i < end - begin;) {
+      const uint32_t start = i;
+      uint8_t ok = kIdent.ok[s[i]] & 1;
+      if (s[i] != 0) {
+        for (++i; s[i] != 0; ++i) ok &= kIdent.ok[s[i]] >> 1;
+      }
+      if (ok && i - start <= kNameMax) valid_names_[begin + start] = true;
+      ++i;  // past the NUL
+    }
   }
   const struct btf_type* T(uint32_t id) const {
     return id == 0 ? nullptr : btf_->type(id);
