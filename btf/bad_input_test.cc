@@ -4,6 +4,7 @@
 
 #include <bpf/btf.h>
 #include <linux/btf.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "btf/btf.h"
+#include "btf/read_file.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -303,6 +305,74 @@ TEST(BadInputTest, AnonymousStructPointingToItselfHasNoSpelling) {
   EXPECT_FALSE((*btf)->TypeName(s).ok());
   EXPECT_FALSE((*btf)->TypeName(s + 1).ok());
   EXPECT_TRUE((*btf)->StructWalk(s, 0, 8).ok());  // only the spelling is refused
+}
+
+}  // namespace
+}  // namespace btfreg
+
+namespace btfreg {
+namespace {
+
+// A file whose size changes between fstat and read (one being written):
+// what ReadWholeFile sees then is a size fstat gave that the bytes do not
+// match, which this test gives it directly.
+class ReadWholeFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char path[] = "/tmp/read_file_test_XXXXXX";
+    fd_ = mkstemp(path);
+    ASSERT_GE(fd_, 0);
+    path_ = path;
+    std::vector<uint8_t> bytes(100, 0x5a);
+    ASSERT_EQ(write(fd_, bytes.data(), bytes.size()), 100);
+  }
+  void TearDown() override {
+    close(fd_);
+    unlink(path_.c_str());
+  }
+  absl::StatusOr<std::vector<uint8_t>> ReadFromStart(size_t stat_size) {
+    lseek(fd_, 0, SEEK_SET);
+    return ReadWholeFile(fd_, path_, stat_size);
+  }
+  int fd_ = -1;
+  std::string path_;
+};
+
+TEST_F(ReadWholeFileTest, TheSizeFstatGaveIsRead) {
+  auto bytes = ReadFromStart(100);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  EXPECT_EQ(bytes->size(), 100u);
+  EXPECT_EQ(bytes->capacity(), 100u);  // no slack, no copy
+}
+
+TEST_F(ReadWholeFileTest, AnUnknownSizeIsReadToTheEnd) {
+  auto bytes = ReadFromStart(0);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  EXPECT_EQ(bytes->size(), 100u);
+}
+
+TEST_F(ReadWholeFileTest, AFileThatShrankIsAnError) {
+  auto bytes = ReadFromStart(200);
+  ASSERT_FALSE(bytes.ok());
+  EXPECT_EQ(bytes.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(bytes.status().message(),
+              AllOf(HasSubstr(path_), HasSubstr("changed size while it was read"),
+                    HasSubstr("fstat said 200 bytes, then 100 were read")));
+}
+
+TEST_F(ReadWholeFileTest, AFileThatGrewIsAnError) {
+  auto bytes = ReadFromStart(50);
+  ASSERT_FALSE(bytes.ok());
+  EXPECT_EQ(bytes.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(bytes.status().message(),
+              AllOf(HasSubstr(path_), HasSubstr("fstat said 50 bytes, then more than 50")));
+}
+
+TEST_F(ReadWholeFileTest, MoreThanTheLimitIsRefusedBeforeReading) {
+  auto bytes = ReadFromStart(kMaxBtfBytes + 1);
+  ASSERT_FALSE(bytes.ok());
+  EXPECT_EQ(bytes.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(bytes.status().message(), HasSubstr("limit for BTF"));
 }
 
 }  // namespace

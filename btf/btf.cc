@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "btf/libbpf_status.h"
 #include "btf/name_index.h"
+#include "btf/read_file.h"
 #include "btf/spelling_cost.h"
 #include "btf/type_table.h"
 #include "btf/validate.h"
@@ -34,31 +35,6 @@ bool IsElf(absl::Span<const uint8_t> b) {
 }
 
 constexpr long kSysfsMagic = 0x62656572;  // SYSFS_MAGIC
-
-// Reads a whole file into one buffer, refusing more than kMaxBtfBytes. The
-// size fstat gives is a first guess (sysfs may say 0 or 4096): the read goes
-// on to EOF.
-absl::StatusOr<std::vector<uint8_t>> ReadFd(int fd, absl::string_view path, size_t guess) {
-  std::vector<uint8_t> out(std::min(guess, kMaxBtfBytes) + 1);
-  size_t used = 0;
-  for (;;) {
-    if (used == out.size()) {
-      if (out.size() > kMaxBtfBytes) {
-        return absl::ResourceExhaustedError(absl::StrCat(
-            path, ": larger than the ", kMaxBtfBytes, "-byte limit for BTF"));
-      }
-      out.resize(std::min(out.size() * 2, kMaxBtfBytes + 1));
-    }
-    const ssize_t n = read(fd, out.data() + used, out.size() - used);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoError(path, "read failed", errno);
-    if (n == 0) break;
-    used += static_cast<size_t>(n);
-  }
-  out.resize(used);
-  out.shrink_to_fit();
-  return out;
-}
 
 }  // namespace
 
@@ -90,8 +66,10 @@ absl::StatusOr<Btf::Input> Btf::ReadInput(absl::string_view path) {
       return in;
     }
   }
+  // A file that says its size (a regular file, a sysfs BTF file) must have
+  // it; one that says 0 (procfs, a pipe) is read to its end.
   absl::StatusOr<std::vector<uint8_t>> bytes =
-      ReadFd(fd, path, st.st_size > 0 ? static_cast<size_t>(st.st_size) : 4096);
+      ReadWholeFile(fd, path, st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0);
   if (!bytes.ok()) return bytes.status();
   in.buffer = *std::move(bytes);
   return in;

@@ -1,0 +1,32 @@
+// btf/read_file.h: reading a BTF file whole, into one buffer.
+//
+// Internal to btf/ (Btf::LoadFile reads through it); a header of its own so
+// that a test can hand it a size that the file does not have, which is what
+// a file that changes size between fstat and read looks like.
+
+#ifndef BTFREG_BTF_READ_FILE_H_
+#define BTFREG_BTF_READ_FILE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace btfreg {
+
+// Reads `fd` to its end, refusing more than kMaxBtfBytes (btf.h).
+// `stat_size` is the size fstat gave for it:
+//  - nonzero: the file must hold exactly that many bytes, read into a
+//    buffer of that size (no growing, no copy). A file that ends before it
+//    or goes on past it changed size while it was read (it is being
+//    written): FailedPrecondition, naming `path` and both sizes.
+//  - 0: the size is not known (a pipe, a procfs file), and the buffer grows
+//    as the bytes come.
+absl::StatusOr<std::vector<uint8_t>> ReadWholeFile(int fd, absl::string_view path,
+                                                   size_t stat_size);
+
+}  // namespace btfreg
+
+#endif  // BTFREG_BTF_READ_FILE_H_
