@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Includes run one way: btf <- registry <- verifier_state <- harness <-
-# {benchmarks, tools}. Checks, with `bazel query`, that no library target
+# {benchmarks, tools}, and core (CO-RE) <- {btf, registry}. Checks, with `bazel query`, that no library target
 # depends on what sits above it, nor on the harness, the CLI, the
 # benchmarks, Google Benchmark, GoogleTest or test-only code.
 set -uo pipefail
@@ -27,10 +27,11 @@ check() {
 
 above_all=(//harness //tools //benchmarks //third_party:benchmark //third_party:benchmark_main
            //third_party:gtest //btf:synth //registry:testing)
-check //btf //registry //verifier_state "${above_all[@]}"
-check //registry //verifier_state "${above_all[@]}"
+check //btf //registry //verifier_state //core "${above_all[@]}"
+check //registry //verifier_state //core "${above_all[@]}"
 check //registry:kernel_mirror //verifier_state "${above_all[@]}"
-check //verifier_state "${above_all[@]}"
+check //verifier_state //core "${above_all[@]}"
+check //core //verifier_state "${above_all[@]}"
 check //:libbtfreg.so "${above_all[@]}"
 # The harness is below the CLI and the benchmarks.
 check //harness:workload //tools //benchmarks //third_party:benchmark

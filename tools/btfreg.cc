@@ -3,6 +3,7 @@
 //   btfreg compare [--quick|--full]      pointer vs id costs (the main job)
 //   btfreg info [--btf FILE] [--json]    what a BTF object holds
 //   btfreg race [--duration S] ...       module unload race harness
+//   btfreg core OBJ.bpf.o [--json]       CO-RE relocations against the kernel
 
 #include <cstdio>
 #include <cstring>
@@ -23,6 +24,7 @@ constexpr char kUsage[] =
     "  layout   a struct's layout as pahole prints it (holes, cachelines)\n"
     "  dump     a type's C declaration as `bpftool btf dump format c` writes it\n"
     "  walk     what a load at an offset into a struct gives, as the verifier decides\n"
+    "  core     a BPF object's CO-RE relocations, resolved as libbpf resolves them\n"
     "  race     module unload race harness: checks lifetime rules under churn\n\n"
     "`btfreg COMMAND --help` describes each command's options.\n";
 }  // namespace
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
   if (command == "layout") return btfreg::LayoutCommand(argc - 2, argv + 2);
   if (command == "dump") return btfreg::DumpCommand(argc - 2, argv + 2);
   if (command == "walk") return btfreg::WalkCommand(argc - 2, argv + 2);
+  if (command == "core") return btfreg::CoreCommand(argc - 2, argv + 2);
   fprintf(stderr, "btfreg: unknown command '%s'\n\n%s", command.c_str(),
           btfreg::kUsage);
   return 2;

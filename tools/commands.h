@@ -22,6 +22,7 @@ int RaceCommand(int argc, char** argv);
 int LayoutCommand(int argc, char** argv);
 int DumpCommand(int argc, char** argv);
 int WalkCommand(int argc, char** argv);
+int CoreCommand(int argc, char** argv);
 
 // The BTF a command reads: `path` (default: VmlinuxOrFixture, whose note
 // goes to stderr), split on `base_path` when that is set.

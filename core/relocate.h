@@ -1,0 +1,86 @@
+// core/relocate.h: CO-RE relocation of BPF objects against the registry's
+// BTF (vmlinux and modules), with libbpf 1.1's rules and results.
+//
+//   btfreg::Registry registry;
+//   registry.RegisterBase("/sys/kernel/btf/vmlinux");
+//   btfreg::CoreRelocator relocator(&registry);
+//   auto obj = btfreg::BpfObject::Load("prog.bpf.o");
+//   absl::StatusOr<std::vector<btfreg::CoreResult>> results = relocator.Relocate(**obj);
+//   for (const btfreg::CoreResult& r : *results)
+//     r.program, r.insn, r.kind, r.insn_value, r.new_value, r.target.btf().name()
+//
+// What is searched, and in what order (libbpf's bpf_core_find_cands):
+//   - candidates are the types whose essential name (EssentialName) equals
+//     the local root type's and whose kind is the same (ENUM and ENUM64
+//     count as one), found through the registry's index (FindCandidates,
+//     every known module parsed first);
+//   - the base (vmlinux) first, in id order; modules are searched only
+//     when the base has no candidate at all, in the order they were
+//     published, each in id order;
+//   - within one object, a root type's candidate list is narrowed to those
+//     that matched each relocation using it, as libbpf narrows its cache,
+//     so later relocations of the type see only those.
+// A relocation whose candidates match with different results is an error
+// (libbpf's "ambiguity"); one with no matching candidate gets libbpf's
+// answer for "not found": 0 for the *_EXISTS and TYPE_MATCHES kinds, 0 for
+// the TYPE_ID_TARGET and TYPE_SIZE kinds, and a poisoned instruction for
+// the others.
+//
+// Each result holds a reference to the object its value came from, so the
+// object stays alive (though it may go from the registry) while the result
+// is kept. Relocating takes the registry's lock only to find candidates,
+// never while a module's unload runs long (ModuleGoing holds it briefly).
+
+#ifndef BTFREG_CORE_RELOCATE_H_
+#define BTFREG_CORE_RELOCATE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/bpf_object.h"
+#include "registry/btf_ref.h"
+#include "registry/registry.h"
+
+namespace btfreg {
+
+struct CoreResult {
+  std::string section;    // the code section
+  std::string program;    // the function holding the instruction
+  uint32_t relo_index = 0;  // in its section's core_relo records (libbpf's "relo #N")
+  uint32_t insn = 0;        // instruction index within the program (libbpf's "insn #N")
+  uint32_t kind = 0;        // enum bpf_core_relo_kind
+  std::string local_spec;   // libbpf's text of the spec (FormatSpec in spec.h)
+  std::string target_spec;  // the matching candidate's, "" when none matched
+  BtfRef target;            // the object the value came from; empty when none matched
+  uint32_t target_type_id = 0;
+  int matched = 0;          // candidates that matched
+  uint64_t insn_value = 0;  // what the instruction holds (imm, off or imm64)
+  uint64_t orig_value = 0;  // what the local spec expects there
+  uint64_t new_value = 0;   // what the target needs
+  bool poison = false;      // no target: libbpf turns the instruction into an invalid call
+  bool validate = true;     // whether insn_value must equal orig_value (libbpf's check)
+  uint32_t orig_size = 0;   // load/store size the local field has, when it changes
+  uint32_t new_size = 0;
+};
+
+class CoreRelocator {
+ public:
+  // REQUIRES: `registry` outlives this relocator.
+  explicit CoreRelocator(Registry* registry) : registry_(registry) {}
+
+  // Every CO-RE relocation of `obj`, in .BTF.ext order. Fails, as libbpf's
+  // load fails, on an ambiguous relocation, a relocation of an anonymous
+  // type, an instruction that does not hold the value the local spec
+  // expects, or a registry without a base; the message names the object,
+  // the section, the relocation and the instruction.
+  absl::StatusOr<std::vector<CoreResult>> Relocate(const BpfObject& obj);
+
+ private:
+  Registry* registry_;
+};
+
+}  // namespace btfreg
+
+#endif  // BTFREG_CORE_RELOCATE_H_
