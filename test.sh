@@ -45,7 +45,7 @@ run_consumer() {
 
 run "all tests" test //...
 # The concurrent code and the untrusted-input paths under the sanitizers.
-sanitized=(//btf:all //registry:all //verifier_state:all //harness:all //tests:registry_stress_test
+sanitized=(//btf:all //registry:all //verifier_state:all //harness:all //core:all //tests:registry_stress_test
            //tests:race_test //tests:race_fault_test //tests:get_by_id_window_test
            //tests:kernel_mirror_test //tests/fuzz:corpus_replay_test)
 run "ASan + UBSan + leaks" test --config=asan "${sanitized[@]}"
