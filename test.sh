@@ -47,7 +47,8 @@ run "all tests" test //...
 # The concurrent code and the untrusted-input paths under the sanitizers.
 sanitized=(//btf:all //registry:all //verifier_state:all //harness:all //core:all //tests:registry_stress_test
            //tests:race_test //tests:race_fault_test //tests:get_by_id_window_test
-           //tests:kernel_mirror_test //tests/fuzz:corpus_replay_test)
+           //tests:kernel_mirror_test //tests/fuzz:corpus_replay_test
+           //tests/fuzz:core_corpus_replay_test)
 run "ASan + UBSan + leaks" test --config=asan "${sanitized[@]}"
 run "TSan" test --config=tsan "${sanitized[@]}"
 # The race harness as users run it, for a bounded time, under both.
@@ -56,6 +57,7 @@ run_command "btfreg race (TSan)" bazel run --config=tsan //tools:btfreg -- race 
 # Hostile input: the libFuzzer target replays its corpus, then runs a fixed
 # number of executions from a fixed seed (the same every time).
 run_command "fuzz btf (corpus, then -seed=1)" bash tests/fuzz/run_fuzzer.sh --ci
+run_command "fuzz core (corpus, then -seed=1)" env FUZZER=core bash tests/fuzz/run_fuzzer.sh --ci
 # Every annotated lock, checked by clang's thread-safety analysis (an error).
 run_command "thread-safety analysis (clang)" bazel build --config=clang --noshow_progress \
   //btf:all //registry:all //verifier_state:all //harness:all //tools:all //tests:all

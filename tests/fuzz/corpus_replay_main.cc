@@ -44,25 +44,33 @@ std::vector<std::string> Files(const std::string& dir, const std::string& suffix
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
   struct Input {
     std::string what;
     std::vector<uint8_t> bytes;
   };
   std::vector<Input> inputs;
-  for (const std::string& f : Files("tests/fuzz/corpus", "")) inputs.push_back({f, Read(f)});
+  // With a directory argument (the CO-RE target's corpus): its files only.
+  const std::string corpus = argc > 1 ? argv[1] : "tests/fuzz/corpus";
+  for (const std::string& f : Files(corpus, "")) inputs.push_back({f, Read(f)});
   const size_t found = inputs.size();
-  std::vector<std::string> seeds = Files("tests/data", ".btf");
-  for (const std::string& f : Files("tests/data", ".o")) seeds.push_back(f);
-  for (const std::string& f : Files("tests/data/bad", ".btf")) seeds.push_back(f);
-  for (const std::string& f : seeds) {
+  std::vector<std::string> seeds;
+  if (argc > 1) seeds.push_back("(none)");
+  if (argc == 1) seeds = Files("tests/data", ".btf");
+  if (argc == 1) {
+    for (const std::string& f : Files("tests/data", ".o")) seeds.push_back(f);
+    for (const std::string& f : Files("tests/data/bad", ".btf")) seeds.push_back(f);
+  }
+  for (const std::string& f : argc == 1 ? seeds : std::vector<std::string>()) {
     std::vector<uint8_t> b = Read(f);
     b.insert(b.begin(), 0);
     inputs.push_back({f + " (standalone)", std::move(b)});
   }
-  std::vector<uint8_t> split = Read("tests/data/mini_module.btf");
-  split.insert(split.begin(), 1);
-  inputs.push_back({"tests/data/mini_module.btf (split)", std::move(split)});
+  if (argc == 1) {
+    std::vector<uint8_t> split = Read("tests/data/mini_module.btf");
+    split.insert(split.begin(), 1);
+    inputs.push_back({"tests/data/mini_module.btf (split)", std::move(split)});
+  }
   if (found == 0 || seeds.empty()) {
     fprintf(stderr, "corpus_replay: no corpus found (run from the repository root)\n");
     return 1;
@@ -79,7 +87,7 @@ int main() {
       slowest_what = in.what;
     }
   }
-  printf("replayed %zu inputs (%zu from tests/fuzz/corpus, %zu seeds); slowest %.1f ms: %s\n",
-         inputs.size(), found, inputs.size() - found, slowest, slowest_what.c_str());
+  printf("replayed %zu inputs (%zu from %s, %zu seeds); slowest %.1f ms: %s\n", inputs.size(),
+         found, corpus.c_str(), inputs.size() - found, slowest, slowest_what.c_str());
   return 0;
 }
