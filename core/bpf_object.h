@@ -4,8 +4,8 @@
 //
 //   absl::StatusOr<std::unique_ptr<btfreg::BpfObject>> obj =
 //       btfreg::BpfObject::Load("prog.bpf.o");
-//   (*obj)->btf();           // the object's own types (validated, as Btf)
-//   (*obj)->ext().core_relos // its CO-RE relocations, checked (btf_ext.h)
+//   const btfreg::Btf& types = (*obj)->btf();        // its own types, validated
+//   size_t relos = (*obj)->ext().core_relo_count();  // its CO-RE relocations (btf_ext.h)
 //
 // The file is untrusted: a malformed ELF, .BTF or .BTF.ext gives
 // InvalidArgument naming the file and the problem.

@@ -3,10 +3,10 @@
 //
 // clang writes three kinds of records into .BTF.ext, each grouped by the
 // code section it describes ("kprobe/do_exit", ".text"):
-//   func_info  where each function starts and its FUNC type;
-//   line_info  source lines of instructions;
-//   core_relo  CO-RE relocations: an instruction, a root type, and an
-//              access string ("0:1:3") saying what of the type it uses.
+// - func_info: where each function starts, and its FUNC type;
+// - line_info: the source line of instructions;
+// - core_relo: CO-RE relocations: an instruction, a root type, and an
+// access string ("0:1:3") saying what of the type it uses.
 //
 // The records are read by value into vectors (the section may be unaligned
 // within the file), and each is checked against the object's own .BTF:
@@ -17,8 +17,12 @@
 // object, the subsection, the code section and the record.
 //
 //   absl::StatusOr<btfreg::BtfExt> ext = btfreg::ParseBtfExt(bytes, btf, "prog.bpf.o");
-//   for (const btfreg::BtfExtSection<btfreg::CoreRelo>& sec : ext->core_relos)
-//     for (const btfreg::CoreRelo& r : sec.records) ... r.insn_off, r.type_id, r.kind
+//   for (const btfreg::BtfExtSection<btfreg::CoreRelo>& sec : ext->core_relos) {
+//     for (const btfreg::CoreRelo& r : sec.records) {
+//       printf("%s +%u: %s of type %u\n", sec.name.c_str(), r.insn_off,
+//              btfreg::CoreReloKindName(r.kind), r.type_id);
+//     }
+//   }
 
 #ifndef BTFREG_CORE_BTF_EXT_H_
 #define BTFREG_CORE_BTF_EXT_H_

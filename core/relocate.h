@@ -2,12 +2,15 @@
 // BTF (vmlinux and modules), with libbpf 1.1's rules and results.
 //
 //   btfreg::Registry registry;
-//   registry.RegisterBase("/sys/kernel/btf/vmlinux");
+//   registry.RegisterBase("/sys/kernel/btf/vmlinux").IgnoreError();
 //   btfreg::CoreRelocator relocator(&registry);
 //   auto obj = btfreg::BpfObject::Load("prog.bpf.o");
 //   absl::StatusOr<std::vector<btfreg::CoreResult>> results = relocator.Relocate(**obj);
-//   for (const btfreg::CoreResult& r : *results)
-//     r.program, r.insn, r.kind, r.insn_value, r.new_value, r.target.btf().name()
+//   for (const btfreg::CoreResult& r : *results) {
+//     printf("%s insn #%u: %s %llu -> %llu from %s\n", r.program.c_str(), r.insn,
+//            btfreg::CoreReloKindName(r.kind), (unsigned long long)r.insn_value,
+//            (unsigned long long)r.new_value, r.target ? r.target.name().c_str() : "-");
+//   }
 //
 // What is searched, and in what order (libbpf's bpf_core_find_cands):
 //   - candidates are the types whose essential name (EssentialName) equals

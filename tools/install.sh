@@ -18,13 +18,14 @@ bash ./setup.sh
 # users, as Abseil's internal/); each includes only others of this list.
 headers=(
   btf/btf.h btf/layout.h
+  core/bpf_object.h core/btf_ext.h core/relocate.h
   registry/btf_ref.h registry/kernel_mirror.h registry/rcu.h registry/registry.h registry/watcher.h
   registry/internal/handle_table.h registry/internal/id_table.h registry/internal/kernel_id_table.h
   sync/mutex.h
   verifier_state/func_state.h verifier_state/ops.h verifier_state/reg_state.h
   verifier_state/resolvers.h verifier_state/used_btfs.h
 )
-libs=(//btf //btf:libbpf_status //registry //registry:kernel_mirror //verifier_state)
+libs=(//btf //btf:libbpf_status //core //registry //registry:kernel_mirror //verifier_state)
 bazel build -c opt --noshow_progress --ui_event_filters=-info "${libs[@]}" //:libbtfreg.so
 bin=$(bazel info -c opt bazel-bin 2>/dev/null)
 
@@ -35,8 +36,8 @@ for h in "${headers[@]}"; do install -D -m 644 "$h" "$prefix/include/btfreg/$h";
 rm -f "$prefix/lib/libbtfreg.a"
 {
   echo "CREATE $prefix/lib/libbtfreg.a"
-  for a in btf/libbtf.lo btf/liblibbpf_status.lo registry/libregistry.lo registry/libkernel_mirror.lo \
-           verifier_state/libverifier_state.lo; do
+  for a in btf/libbtf.lo btf/liblibbpf_status.lo core/libcore.lo registry/libregistry.lo \
+           registry/libkernel_mirror.lo verifier_state/libverifier_state.lo; do
     echo "ADDLIB $bin/$a"
   done
   echo "SAVE"

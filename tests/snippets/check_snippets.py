@@ -40,6 +40,9 @@ HEADERS = {
     "verifier_state/reg_state.h": ("void", "const btfreg::BtfRef& task_ref, uint32_t task_struct_id",
                                    ["verifier_state/ops.h", "verifier_state/resolvers.h"], 1),
     "harness/compare.h": ("void", "benchmark::BenchmarkReporter* reporter", ["benchmark/benchmark.h"]),
+    "core/btf_ext.h": ("void", "absl::Span<const uint8_t> bytes, const btfreg::Btf& btf", ["cstdio"]),
+    "core/bpf_object.h": ("void", "", []),
+    "core/relocate.h": ("void", "", ["cstdio"]),
     "btf/synth.h": ("void", "btfreg::Registry& registry, const std::vector<uint8_t>& vmlinux_bytes",
                     ["registry/registry.h"]),
 }
