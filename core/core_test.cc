@@ -9,7 +9,9 @@
 #include <bpf/btf.h>
 #include <linux/bpf.h>
 
+#include <atomic>
 #include <cstring>
+#include <thread>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -58,10 +60,12 @@ class CoreFixtureTest : public ::testing::Test {
     auto obj = BpfObject::Load(kObject);
     ASSERT_TRUE(obj.ok()) << obj.status();
     obj_ = *std::move(obj);
+    relocator_ = std::make_unique<CoreRelocator>(&registry_);
   }
-  std::vector<CoreResult> Relocate() {
-    CoreRelocator relocator(&registry_);
-    auto results = relocator.Relocate(*obj_);
+  // Through one relocator: later calls go through its cache.
+  std::vector<CoreResult> Relocate() { return Relocate(*obj_); }
+  std::vector<CoreResult> Relocate(const BpfObject& obj) {
+    auto results = relocator_->Relocate(obj);
     EXPECT_TRUE(results.ok()) << results.status();
     return results.ok() ? *std::move(results) : std::vector<CoreResult>();
   }
@@ -73,6 +77,7 @@ class CoreFixtureTest : public ::testing::Test {
   }
   Registry registry_;
   std::unique_ptr<BpfObject> obj_;
+  std::unique_ptr<CoreRelocator> relocator_;
 };
 
 TEST_F(CoreFixtureTest, ReadsTheObject) {
@@ -214,6 +219,104 @@ TEST_F(CoreFixtureTest, VmlinuxCandidatesHideModules) {
   ASSERT_NE(pid, nullptr);
   EXPECT_EQ(pid->target.name(), "vmlinux");
   EXPECT_EQ(pid->new_value, 56u);
+}
+
+// Everything a result says but the local spec's ids.
+std::string TargetSide(const CoreResult& r) {
+  return absl::StrCat(r.section, "|", r.program, "|", r.insn, "|", r.kind, "|", r.matched, "|",
+                      r.insn_value, "|", r.orig_value, "|", r.new_value, "|", r.poison, "|",
+                      r.validate, "|", r.orig_size, "|", r.new_size, "|", r.target_spec, "|",
+                      r.target ? r.target.name() : "-", "|", r.target_type_id);
+}
+
+TEST_F(CoreFixtureTest, ASecondObjectWithTheSameTypesHitsTheCache) {
+  const std::vector<CoreResult> cold = Relocate();
+  const CoreCacheStats after_cold = relocator_->Stats();
+  // The object reads some fields twice: those hit already.
+  EXPECT_LT(after_cold.match_hits, 10);
+  EXPECT_GT(after_cold.match_entries, 80u);
+  // The same object again: every relocation but TYPE_ID_LOCAL's (which
+  // needs no match) comes from the cache, with the same results.
+  const std::vector<CoreResult> again = Relocate();
+  const CoreCacheStats after_again = relocator_->Stats();
+  int local_ids = 0;
+  for (const CoreResult& r : cold) local_ids += r.kind == BPF_CORE_TYPE_ID_LOCAL;
+  EXPECT_EQ(after_again.match_hits - after_cold.match_hits,
+            static_cast<int64_t>(cold.size()) - local_ids);
+  EXPECT_EQ(after_again.candidate_misses, after_cold.candidate_misses);
+  ASSERT_EQ(again.size(), cold.size());
+  for (size_t i = 0; i < cold.size(); ++i) {
+    EXPECT_EQ(TargetSide(again[i]), TargetSide(cold[i]));
+    EXPECT_EQ(again[i].local_spec, cold[i].local_spec);
+  }
+  // Another object with the same types under other ids (one more program
+  // first): its relocations hit too, and agree with a fresh relocator's.
+  auto shifted = BpfObject::Load("tests/data/core/core_fixture_shifted.bpf.o");
+  ASSERT_TRUE(shifted.ok()) << shifted.status();
+  const std::vector<CoreResult> warm = Relocate(**shifted);
+  const CoreCacheStats after_warm = relocator_->Stats();
+  EXPECT_EQ(after_warm.match_misses - after_again.match_misses, 1);  // shift_ids.b only
+  CoreRelocator fresh(&registry_);
+  auto expected = fresh.Relocate(**shifted);
+  ASSERT_TRUE(expected.ok()) << expected.status();
+  ASSERT_EQ(warm.size(), expected->size());
+  for (size_t i = 0; i < warm.size(); ++i) {
+    EXPECT_EQ(TargetSide(warm[i]), TargetSide((*expected)[i]));
+    EXPECT_EQ(warm[i].local_spec, (*expected)[i].local_spec);
+  }
+}
+
+TEST_F(CoreFixtureTest, ModulesComingAndGoingInvalidateTheCache) {
+  // Without the module, its struct is found nowhere; the entries for it
+  // searched the modules, and go when a module comes.
+  ASSERT_TRUE(registry_.ModuleGoing("nf_mini").ok());
+  std::vector<CoreResult> rs = Relocate();
+  EXPECT_EQ(New(rs, BPF_CORE_TYPE_EXISTS, "struct nf_mini_conn"), 0u);
+  ASSERT_TRUE(registry_.ModuleComingFromFile("nf_mini", kModule).ok());
+  EXPECT_GT(relocator_->Stats().invalidations, 0);
+  rs = Relocate();
+  EXPECT_EQ(New(rs, BPF_CORE_TYPE_EXISTS, "struct nf_mini_conn"), 1u);
+  EXPECT_EQ(New(rs, BPF_CORE_FIELD_BYTE_OFFSET, "nf_mini_conn.mark "), 24u);
+  // vmlinux's answers stay cached through all of it.
+  const int64_t hits = relocator_->Stats().match_hits;
+  EXPECT_GT(hits, 0);
+}
+
+// Relocations on two threads through one relocator while a third loads
+// and unloads the module: each result is one of the two answers, never
+// torn (run under TSan and ASan by test.sh).
+TEST_F(CoreFixtureTest, RelocatingWhileModulesComeAndGoIsSafe) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> with{0}, without{0}, failed{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&] {
+      for (int n = 0; n < 40; ++n) {
+        auto rs = relocator_->Relocate(*obj_);
+        if (!rs.ok()) {
+          ++failed;
+          continue;
+        }
+        const uint64_t v = New(*rs, BPF_CORE_TYPE_SIZE, "struct nf_mini_conn");
+        if (v == 40) {
+          ++with;
+        } else if (v == 0) {
+          ++without;
+        } else {
+          ++failed;
+        }
+      }
+    });
+  }
+  for (int n = 0; n < 20; ++n) {
+    ASSERT_TRUE(registry_.ModuleGoing("nf_mini").ok());
+    ASSERT_TRUE(registry_.ModuleComingFromFile("nf_mini", kModule).ok());
+  }
+  for (std::thread& t : readers) t.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(with.load() + without.load(), 80);
+  printf("80 relocations of the object: %d with the module, %d without\n", with.load(),
+         without.load());
 }
 
 // Two vmlinux candidates that disagree: libbpf's ambiguity error.

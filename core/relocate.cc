@@ -10,8 +10,10 @@
 #include <map>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "core/spec.h"
+#include "sync/mutex.h"
 
 namespace btfreg {
 namespace {
@@ -276,14 +278,120 @@ absl::Status Check(absl::Span<const struct bpf_insn> insns, uint32_t at, CoreRes
 
 }  // namespace
 
+struct CoreRelocator::Cache {
+  // A (essential name, kind)'s candidates: the base's, or when it has none
+  // the modules' (`module_search`), each object's in id order.
+  struct Candidates {
+    std::vector<Candidate> list;
+    bool module_search = false;
+  };
+  // One match: against `candidates` (the key names them), which of them
+  // matched and the first match's target spec (which points into its
+  // object, kept alive by the reference in `candidates`).
+  struct Match {
+    std::vector<Candidate> candidates;
+    std::vector<bool> matched;
+    int first = -1;
+    CoreSpec target_spec;
+    bool module_search = false;
+  };
+
+  static bool Names(const std::vector<Candidate>& list, uint32_t id) {
+    return std::any_of(list.begin(), list.end(),
+                       [&](const Candidate& c) { return c.object.id() == id; });
+  }
+
+  // A module came or went (or the base came): drops what it changes.
+  void Invalidate(const RegistryEvent& e) {
+    MutexLock l(mu);
+    ++epoch;
+    const bool going = e.kind == RegistryEvent::kGoing;
+    const bool base = !going && e.ref && !e.ref.is_module();
+    auto stale = [&](bool module_search, const std::vector<Candidate>& list) {
+      if (base) return true;
+      return going ? Names(list, e.id) : module_search;
+    };
+    const size_t before = candidates.size() + matches.size();
+    absl::erase_if(candidates, [&](const auto& kv) {
+      return stale(kv.second.module_search, kv.second.list);
+    });
+    absl::erase_if(matches, [&](const auto& kv) {
+      return stale(kv.second.module_search, kv.second.candidates);
+    });
+    stats.invalidations += before - candidates.size() - matches.size();
+  }
+
+  mutable Mutex mu;
+  uint64_t epoch ABSL_GUARDED_BY(mu) = 0;
+  absl::flat_hash_map<std::pair<std::string, int>, Candidates> candidates ABSL_GUARDED_BY(mu);
+  absl::flat_hash_map<std::string, Match> matches ABSL_GUARDED_BY(mu);
+  CoreCacheStats stats ABSL_GUARDED_BY(mu);
+};
+
+CoreRelocator::CoreRelocator(Registry* registry)
+    : registry_(registry), cache_(std::make_unique<Cache>()) {
+  Cache* cache = cache_.get();
+  observer_ = registry_->AddObserver([cache](const RegistryEvent& e) {
+    if (e.kind != RegistryEvent::kLive) cache->Invalidate(e);  // kLoaded published it
+  });
+}
+
+CoreRelocator::~CoreRelocator() { registry_->RemoveObserver(observer_); }
+
+CoreCacheStats CoreRelocator::Stats() const {
+  MutexLock l(cache_->mu);
+  CoreCacheStats s = cache_->stats;
+  s.candidate_entries = cache_->candidates.size();
+  s.match_entries = cache_->matches.size();
+  return s;
+}
+
+namespace {
+
+// The candidates of a local type named `name` of `kind`, as libbpf's
+// bpf_core_find_cands orders them, and whether they are the modules'.
+void FindCandidates(Registry* registry, absl::string_view name, int kind,
+                    std::vector<Candidate>* out, bool* module_search) {
+  std::vector<TypeMatch> all = registry->FindCandidates(name, kind, Registry::Scope::kAll);
+  const bool in_base = std::any_of(all.begin(), all.end(),
+                                   [](const TypeMatch& m) { return !m.btf.is_module(); });
+  *module_search = !in_base;
+  // Objects in the order the registry gave them, each in id order.
+  std::map<const Btf*, size_t> rank;
+  for (TypeMatch& m : all) {
+    if (m.btf.is_module() == in_base) continue;  // the base's, else the modules'
+    rank.try_emplace(m.btf.get(), rank.size());
+    out->push_back(Candidate{std::move(m.btf), m.type_id});
+  }
+  std::sort(out->begin(), out->end(), [&](const Candidate& a, const Candidate& b) {
+    return std::make_pair(rank[a.object.get()], a.type_id) <
+           std::make_pair(rank[b.object.get()], b.type_id);
+  });
+}
+
+std::string CandidatesKey(const std::vector<Candidate>& list) {
+  std::string key;
+  for (const Candidate& c : list) absl::StrAppend(&key, c.object.id(), ":", c.type_id, ",");
+  return key;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<CoreResult>> CoreRelocator::Relocate(const BpfObject& obj) {
   if (registry_->base().get() == nullptr) {
     return absl::FailedPreconditionError(
         absl::StrCat(obj.name(), ": CO-RE relocation needs a registry with a base (vmlinux)"));
   }
   const Btf& btf = obj.btf();
-  // Each root type's candidates, narrowed as relocations match (libbpf's cand_cache).
-  std::map<uint32_t, std::vector<Candidate>> cands_of;
+  Cache& cache = *cache_;
+  // Each root type's candidates for this object, narrowed as relocations
+  // match (libbpf's cand_cache), with the cache epoch they were read at.
+  struct Narrowed {
+    std::vector<Candidate> list;
+    bool module_search = false;
+    uint64_t epoch = 0;
+  };
+  std::map<uint32_t, Narrowed> cands_of;
   std::vector<CoreResult> out;
   for (const BtfExtSection<CoreRelo>& sec : obj.ext().core_relos) {
     const absl::Span<const struct bpf_insn> insns = obj.Instructions(sec.name);
@@ -314,57 +422,101 @@ absl::StatusOr<std::vector<CoreResult>> CoreRelocator::Relocate(const BpfObject&
           return fail(absl::InvalidArgumentError(absl::StrCat(
               CoreReloKindName(relo.kind), " relocation of an anonymous type")));
         }
+        const int kind = btf.kind(relo.type_id);
         auto [it, fresh] = cands_of.try_emplace(relo.type_id);
+        Narrowed& cands = it->second;
         if (fresh) {
-          std::vector<TypeMatch> all =
-              registry_->FindCandidates(name, btf.kind(relo.type_id), Registry::Scope::kAll);
-          const bool in_base = std::any_of(all.begin(), all.end(), [](const TypeMatch& m) {
-            return !m.btf.is_module();
-          });
-          // Objects in the order the registry gave them, each in id order.
-          std::map<const Btf*, size_t> rank;
-          for (TypeMatch& m : all) {
-            if (m.btf.is_module() == in_base) continue;  // the base's, else the modules'
-            rank.try_emplace(m.btf.get(), rank.size());
-            it->second.push_back(Candidate{std::move(m.btf), m.type_id});
+          const std::pair<std::string, int> key(EssentialName(name), kind);
+          bool hit = false;
+          {
+            MutexLock l(cache.mu);
+            cands.epoch = cache.epoch;
+            auto c = cache.candidates.find(key);
+            if ((hit = c != cache.candidates.end())) {
+              cands.list = c->second.list;
+              cands.module_search = c->second.module_search;
+            }
+            ++(hit ? cache.stats.candidate_hits : cache.stats.candidate_misses);
           }
-          std::sort(it->second.begin(), it->second.end(),
-                    [&](const Candidate& a, const Candidate& b) {
-                      return std::make_pair(rank[a.object.get()], a.type_id) <
-                             std::make_pair(rank[b.object.get()], b.type_id);
-                    });
-        }
-        std::vector<Candidate>& cands = it->second;
-        std::vector<Candidate> kept;
-        for (Candidate& c : cands) {
-          CoreSpec cand_spec;
-          absl::StatusOr<bool> m = MatchSpec(*local, *c.object, c.type_id, &cand_spec);
-          if (!m.ok()) return fail(m.status());
-          if (!*m) continue;
-          absl::StatusOr<CoreResult> cr = Calc(*local, &cand_spec);
-          if (!cr.ok()) return fail(cr.status());
-          if (matched == 0) {
-            r = *std::move(cr);
-            target_spec = cand_spec;
-            target = c.object;
-            r.target_type_id = c.type_id;
-          } else if (cand_spec.bit_offset != target_spec.bit_offset) {
-            return fail(absl::FailedPreconditionError(absl::StrCat(
-                "field offset ambiguity: ", cand_spec.bit_offset, " != ", target_spec.bit_offset)));
-          } else if (cr->poison != r.poison || cr->new_value != r.new_value) {
-            return fail(absl::FailedPreconditionError(absl::StrCat(
-                "relocation decision ambiguity: ", cr->poison ? "failure" : "success", " ",
-                cr->new_value, " != ", r.poison ? "failure" : "success", " ", r.new_value)));
+          if (!hit) {  // the registry's lock, never the cache's, while searching
+            FindCandidates(registry_, name, kind, &cands.list, &cands.module_search);
+            MutexLock l(cache.mu);
+            if (cache.epoch == cands.epoch) {
+              cache.candidates[key] = Cache::Candidates{cands.list, cands.module_search};
+            }
           }
-          ++matched;
-          kept.push_back(c);
         }
-        if (matched > 0) {
-          cands = std::move(kept);
-        } else {
-          absl::StatusOr<CoreResult> cr = Calc(*local, nullptr);
+        const std::string signature = MatchSignature(*local);
+        const std::string match_key =
+            signature.empty() ? "" : absl::StrCat(signature, "|", CandidatesKey(cands.list));
+        std::vector<bool> kept(cands.list.size(), false);
+        bool hit = false;
+        if (!match_key.empty()) {
+          MutexLock l(cache.mu);
+          auto m = cache.matches.find(match_key);
+          if ((hit = m != cache.matches.end())) {
+            kept = m->second.matched;
+            if (m->second.first >= 0) {
+              target_spec = m->second.target_spec;
+              target = m->second.candidates[m->second.first].object;
+              r.target_type_id = m->second.candidates[m->second.first].type_id;
+            }
+          }
+          ++(hit ? cache.stats.match_hits : cache.stats.match_misses);
+        }
+        if (hit) {
+          matched = static_cast<int>(std::count(kept.begin(), kept.end(), true));
+          const uint32_t target_type_id = r.target_type_id;
+          absl::StatusOr<CoreResult> cr = Calc(*local, matched > 0 ? &target_spec : nullptr);
           if (!cr.ok()) return fail(cr.status());
           r = *std::move(cr);
+          r.target_type_id = target_type_id;
+        } else {
+          int first = -1;
+          for (size_t c = 0; c < cands.list.size(); ++c) {
+            CoreSpec cand_spec;
+            absl::StatusOr<bool> m =
+                MatchSpec(*local, *cands.list[c].object, cands.list[c].type_id, &cand_spec);
+            if (!m.ok()) return fail(m.status());
+            if (!*m) continue;
+            absl::StatusOr<CoreResult> cr = Calc(*local, &cand_spec);
+            if (!cr.ok()) return fail(cr.status());
+            if (matched == 0) {
+              r = *std::move(cr);
+              target_spec = cand_spec;
+              target = cands.list[c].object;
+              r.target_type_id = cands.list[c].type_id;
+              first = static_cast<int>(c);
+            } else if (cand_spec.bit_offset != target_spec.bit_offset) {
+              return fail(absl::FailedPreconditionError(absl::StrCat(
+                  "field offset ambiguity: ", cand_spec.bit_offset, " != ", target_spec.bit_offset)));
+            } else if (cr->poison != r.poison || cr->new_value != r.new_value) {
+              return fail(absl::FailedPreconditionError(absl::StrCat(
+                  "relocation decision ambiguity: ", cr->poison ? "failure" : "success", " ",
+                  cr->new_value, " != ", r.poison ? "failure" : "success", " ", r.new_value)));
+            }
+            ++matched;
+            kept[c] = true;
+          }
+          if (matched == 0) {
+            absl::StatusOr<CoreResult> cr = Calc(*local, nullptr);
+            if (!cr.ok()) return fail(cr.status());
+            r = *std::move(cr);
+          }
+          if (!match_key.empty()) {
+            MutexLock l(cache.mu);
+            if (cache.epoch == cands.epoch) {
+              cache.matches[match_key] =
+                  Cache::Match{cands.list, kept, first, target_spec, cands.module_search};
+            }
+          }
+        }
+        if (matched > 0) {  // later relocations of the type see only these
+          std::vector<Candidate> narrowed;
+          for (size_t c = 0; c < cands.list.size(); ++c) {
+            if (kept[c]) narrowed.push_back(cands.list[c]);
+          }
+          cands.list = std::move(narrowed);
         }
       }
       if (absl::Status s = Check(insns, at, &r); !s.ok()) return fail(s);

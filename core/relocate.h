@@ -33,11 +33,26 @@
 // object stays alive (though it may go from the registry) while the result
 // is kept. Relocating takes the registry's lock only to find candidates,
 // never while a module's unload runs long (ModuleGoing holds it briefly).
+//
+// The cache. A relocator remembers, across the objects it relocates:
+//   - each (essential name, kind)'s candidates, as the registry gave them;
+//   - each match: keyed by what matching reads of the local type
+//     (MatchSignature in spec.h: member names and the shapes compared, not
+//     type ids, so that another object with the same types hits) and by the
+//     candidates it was matched against, the target spec that matched and
+//     which candidates did.
+// A second object with the same types is then relocated without a registry
+// search or a match: only its own values are computed. Entries hold
+// references to their candidates' objects. A module that goes drops the
+// entries that name it; a module that comes drops those that searched the
+// modules (their type has no candidate in vmlinux), which a new module may
+// now answer. A relocator may be used from several threads.
 
 #ifndef BTFREG_CORE_RELOCATE_H_
 #define BTFREG_CORE_RELOCATE_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -68,10 +83,21 @@ struct CoreResult {
   uint32_t new_size = 0;
 };
 
+// What a relocator's cache did (CoreRelocator::Stats).
+struct CoreCacheStats {
+  int64_t candidate_hits = 0, candidate_misses = 0;
+  int64_t match_hits = 0, match_misses = 0;
+  size_t candidate_entries = 0, match_entries = 0;
+  int64_t invalidations = 0;  // entries dropped as modules came and went
+};
+
 class CoreRelocator {
  public:
   // REQUIRES: `registry` outlives this relocator.
-  explicit CoreRelocator(Registry* registry) : registry_(registry) {}
+  explicit CoreRelocator(Registry* registry);
+  ~CoreRelocator();
+  CoreRelocator(const CoreRelocator&) = delete;
+  CoreRelocator& operator=(const CoreRelocator&) = delete;
 
   // Every CO-RE relocation of `obj`, in .BTF.ext order. Fails, as libbpf's
   // load fails, on an ambiguous relocation, a relocation of an anonymous
@@ -80,8 +106,13 @@ class CoreRelocator {
   // the section, the relocation and the instruction.
   absl::StatusOr<std::vector<CoreResult>> Relocate(const BpfObject& obj);
 
+  CoreCacheStats Stats() const;
+
  private:
+  struct Cache;
   Registry* registry_;
+  std::unique_ptr<Cache> cache_;
+  int observer_ = 0;
 };
 
 }  // namespace btfreg

@@ -276,7 +276,167 @@ const char* KindWord(int kind) {
                                                                                  : "unknown";
 }
 
+// The signature writers below follow the matchers above step for step, and
+// write every local fact each step reads. `budget` bounds the work as the
+// matchers' depths do; when it runs out the signature is abandoned.
+class Signer {
+ public:
+  explicit Signer(const Btf& btf) : btf_(btf) {}
+  bool ok() const { return ok_; }
+  std::string& out() { return out_; }
+
+  void Kind(const struct btf_type* t) {
+    absl::StrAppend(&out_, "k", btf_kind(t), ".", btf_kflag(t) ? 1 : 0, ":");
+  }
+  void Name(uint32_t off) { absl::StrAppend(&out_, "n", EssentialName(Str(btf_, off)), ";"); }
+
+  // What FieldsAreCompat reads of the local member type `id`.
+  void FieldShape(uint32_t id) {
+    for (int depth = 0; depth < kMaxChain; ++depth) {
+      const struct btf_type* t = SkipModsAndTypedefs(btf_, id, &id);
+      if (t == nullptr) return Abandon();
+      Kind(t);
+      switch (btf_kind(t)) {
+        case BTF_KIND_FWD:
+        case BTF_KIND_ENUM:
+        case BTF_KIND_ENUM64:
+          return Name(t->name_off);
+        case BTF_KIND_INT:
+          absl::StrAppend(&out_, "o", btf_int_offset(t), ";");
+          return;
+        case BTF_KIND_ARRAY:
+          id = btf_array(t)->type;
+          continue;
+        default:
+          return;
+      }
+    }
+    Abandon();
+  }
+
+  // What TypesAreCompat reads, from the skipped root on.
+  void CompatShape(uint32_t id, int level) {
+    if (level <= 0) return Abandon();
+    for (int depth = kMaxCompatDepth; depth-- > 0;) {
+      const struct btf_type* t = SkipModsAndTypedefs(btf_, id, &id);
+      if (t == nullptr) return Abandon();
+      Kind(t);
+      switch (btf_kind(t)) {
+        case BTF_KIND_INT:
+          absl::StrAppend(&out_, "o", btf_int_offset(t), ";");
+          return;
+        case BTF_KIND_PTR:
+          id = t->type;
+          continue;
+        case BTF_KIND_ARRAY:
+          id = btf_array(t)->type;
+          continue;
+        case BTF_KIND_FUNC_PROTO:
+          absl::StrAppend(&out_, "v", btf_vlen(t), "(");
+          for (uint32_t i = 0; i < btf_vlen(t) && ok_; ++i) {
+            uint32_t p = 0;
+            SkipModsAndTypedefs(btf_, btf_params(t)[i].type, &p);
+            CompatShape(p, level - 1);
+          }
+          absl::StrAppend(&out_, ")");
+          SkipModsAndTypedefs(btf_, t->type, &id);
+          continue;
+        default:
+          return;
+      }
+    }
+    Abandon();
+  }
+
+  // What TypesMatch reads.
+  void MatchShape(uint32_t id, bool behind_ptr, int level) {
+    if (level <= 0) return Abandon();
+    for (int depth = kMaxCompatDepth; depth-- > 0;) {
+      const struct btf_type* t = SkipModsAndTypedefs(btf_, id, &id);
+      if (t == nullptr) return Abandon();
+      Kind(t);
+      Name(t->name_off);
+      switch (btf_kind(t)) {
+        case BTF_KIND_ENUM:
+        case BTF_KIND_ENUM64:
+          absl::StrAppend(&out_, "s", t->size, "v", btf_vlen(t), "(");
+          for (uint32_t i = 0; i < btf_vlen(t); ++i) Name(EnumNameOff(t, i));
+          absl::StrAppend(&out_, ")");
+          return;
+        case BTF_KIND_STRUCT:
+        case BTF_KIND_UNION:
+          if (behind_ptr) return;
+          absl::StrAppend(&out_, "v", btf_vlen(t), "(");
+          for (uint32_t i = 0; i < btf_vlen(t) && ok_; ++i) {
+            Name(btf_members(t)[i].name_off);
+            MatchShape(btf_members(t)[i].type, behind_ptr, level - 1);
+          }
+          absl::StrAppend(&out_, ")");
+          return;
+        case BTF_KIND_INT:
+          absl::StrAppend(&out_, "s", t->size, "e", btf_int_encoding(t) & BTF_INT_SIGNED, ";");
+          return;
+        case BTF_KIND_PTR:
+          behind_ptr = true;
+          id = t->type;
+          continue;
+        case BTF_KIND_ARRAY:
+          absl::StrAppend(&out_, "e", btf_array(t)->nelems, ";");
+          id = btf_array(t)->type;
+          continue;
+        case BTF_KIND_FUNC_PROTO:
+          absl::StrAppend(&out_, "v", btf_vlen(t), "(");
+          for (uint32_t i = 0; i < btf_vlen(t) && ok_; ++i) {
+            MatchShape(btf_params(t)[i].type, behind_ptr, level - 1);
+          }
+          absl::StrAppend(&out_, ")");
+          id = t->type;
+          continue;
+        default:
+          return;
+      }
+    }
+    Abandon();
+  }
+
+ private:
+  void Abandon() { ok_ = false; }
+  const Btf& btf_;
+  std::string out_;
+  bool ok_ = true;
+};
+
 }  // namespace
+
+std::string MatchSignature(const CoreSpec& local) {
+  const Btf& btf = *local.btf;
+  Signer sig(btf);
+  const struct btf_type* root = CoreType(btf, local.root_type_id);
+  if (root == nullptr) return "";
+  absl::StrAppend(&sig.out(), "K", local.kind, "|");
+  sig.Kind(root);
+  sig.Name(root->name_off);
+  if (IsTypeRelo(local.kind)) {
+    if (local.kind == BPF_CORE_TYPE_MATCHES) {
+      sig.MatchShape(local.root_type_id, false, kMaxCompatDepth);
+    } else {
+      sig.CompatShape(local.root_type_id, kMaxCompatDepth);
+    }
+  } else if (IsEnumvalRelo(local.kind)) {
+    absl::StrAppend(&sig.out(), "E", EssentialName(local.spec[0].name), ";");
+  } else {
+    for (const CoreAccessor& acc : local.spec) {
+      if (acc.name == nullptr) {
+        absl::StrAppend(&sig.out(), "I", acc.idx, ";");
+        continue;
+      }
+      const struct btf_member* m = btf_members(CoreType(btf, acc.type_id)) + acc.idx;
+      absl::StrAppend(&sig.out(), "M", acc.name, ":");
+      sig.FieldShape(m->type);
+    }
+  }
+  return sig.ok() ? std::move(sig.out()) : std::string();
+}
 
 bool IsFieldRelo(uint32_t kind) { return kind <= BPF_CORE_FIELD_RSHIFT_U64; }
 bool IsTypeRelo(uint32_t kind) {

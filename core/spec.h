@@ -70,6 +70,16 @@ absl::StatusOr<bool> CoreTypesAreCompat(const Btf& local, uint32_t local_id, con
 absl::StatusOr<bool> CoreTypesMatch(const Btf& local, uint32_t local_id, const Btf& target,
                                     uint32_t target_id);
 
+// What matching `local` against any candidate reads of the local BTF,
+// written out: the root's kind and essential name, and per relocation
+// family what libbpf's matching follows (each accessor's member name and
+// the shape FieldsAreCompat compares; the shape CoreTypesAreCompat or
+// CoreTypesMatch walks; the enumerator's essential name). Two specs with
+// the same signature match the same candidates with the same target
+// specs, whatever objects they come from. Empty when the walk would pass
+// the matchers' depth limits (such a spec is not cached).
+std::string MatchSignature(const CoreSpec& local);
+
 // The type with this id, an all-zero void for 0, nullptr when out of range
 // (libbpf's btf__type_by_id).
 const struct btf_type* CoreType(const Btf& btf, uint32_t id);

@@ -141,6 +141,11 @@ TEST(CoreLibbpfTest, FixtureObjectAgreesWithLibbpf) {
   auto ours = relocator.Relocate(**obj);
   ASSERT_TRUE(ours.ok()) << ours.status();
   ExpectAgreement(*ours, theirs);
+  // Again, through the relocator's cache.
+  auto cached = relocator.Relocate(**obj);
+  ASSERT_TRUE(cached.ok()) << cached.status();
+  EXPECT_GT(relocator.Stats().match_hits, 90);
+  ExpectAgreement(*cached, theirs);
 }
 
 TEST(CoreLibbpfTest, KernelObjectAgreesWithLibbpfOnThisKernel) {
@@ -163,6 +168,9 @@ TEST(CoreLibbpfTest, KernelObjectAgreesWithLibbpfOnThisKernel) {
   std::map<Key, Logged> theirs = LibbpfRelocations(obj_path, "", &skip);
   if (theirs.empty()) GTEST_SKIP() << skip;
   ExpectAgreement(*ours, theirs);
+  auto cached = relocator.Relocate(**obj);
+  ASSERT_TRUE(cached.ok()) << cached.status();
+  ExpectAgreement(*cached, theirs);
 }
 
 }  // namespace

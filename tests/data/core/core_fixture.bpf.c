@@ -89,6 +89,21 @@ struct nf_mini_conn {
 struct no_such_struct { int x; } CORE;
 enum bpf_reg_type { NOT_INIT = 0, SCALAR_VALUE = 1, PTR_TO_BTF_ID = 22, PTR_TO_NOWHERE = 99 };
 
+#ifdef BTFREG_SHIFT_IDS
+/* core_fixture_shifted.bpf.o: the same object with this program first, so
+ * that every other type has another id (the relocator's cache is keyed by
+ * what types are, not by their ids). */
+struct shift_ids { int a; long b; } CORE;
+
+SEC("kprobe/fixture")
+int fixture_shift(void *ctx)
+{
+	struct shift_ids *s = (void *)bpf_get_current_task();
+
+	return BPF_CORE_READ(s, b);
+}
+#endif
+
 SEC("kprobe/fixture")
 int fixture_task(void *ctx)
 {
