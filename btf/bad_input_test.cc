@@ -332,7 +332,7 @@ class ReadWholeFileTest : public ::testing::Test {
   }
   absl::StatusOr<std::vector<uint8_t>> ReadFromStart(size_t stat_size) {
     lseek(fd_, 0, SEEK_SET);
-    return ReadWholeFile(fd_, path_, stat_size);
+    return ReadWholeFile(fd_, path_, stat_size, kMaxBtfBytes);
   }
   int fd_ = -1;
   std::string path_;

@@ -69,7 +69,7 @@ absl::StatusOr<Btf::Input> Btf::ReadInput(absl::string_view path) {
   // A file that says its size (a regular file, a sysfs BTF file) must have
   // it; one that says 0 (procfs, a pipe) is read to its end.
   absl::StatusOr<std::vector<uint8_t>> bytes =
-      ReadWholeFile(fd, path, st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0);
+      ReadWholeFile(fd, path, st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0, kMaxBtfBytes);
   if (!bytes.ok()) return bytes.status();
   in.buffer = *std::move(bytes);
   return in;

@@ -1,12 +1,13 @@
 #include "btf/read_file.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
-#include "btf/btf.h"
 #include "btf/libbpf_status.h"
 
 namespace btfreg {
@@ -25,16 +26,16 @@ ssize_t ReadFully(int fd, uint8_t* out, size_t len) {
   return static_cast<ssize_t>(used);
 }
 
-absl::Status TooLarge(absl::string_view path) {
+absl::Status TooLarge(absl::string_view path, size_t max_bytes) {
   return absl::ResourceExhaustedError(
-      absl::StrCat(path, ": larger than the ", kMaxBtfBytes, "-byte limit for BTF"));
+      absl::StrCat(path, ": larger than the ", max_bytes, "-byte limit for BTF"));
 }
 
 }  // namespace
 
 absl::StatusOr<std::vector<uint8_t>> ReadWholeFile(int fd, absl::string_view path,
-                                                   size_t stat_size) {
-  if (stat_size > kMaxBtfBytes) return TooLarge(path);
+                                                   size_t stat_size, size_t max_bytes) {
+  if (stat_size > max_bytes) return TooLarge(path, max_bytes);
   if (stat_size != 0) {
     std::vector<uint8_t> out(stat_size);
     const ssize_t n = ReadFully(fd, out.data(), out.size());
@@ -57,11 +58,29 @@ absl::StatusOr<std::vector<uint8_t>> ReadWholeFile(int fd, absl::string_view pat
     if (n < 0) return ErrnoError(path, "read failed", static_cast<int>(-n));
     used += static_cast<size_t>(n);
     if (used < out.size()) break;  // the end came first
-    if (out.size() > kMaxBtfBytes) return TooLarge(path);
-    out.resize(std::min(out.size() * 2, kMaxBtfBytes + 1));
+    if (out.size() > max_bytes) return TooLarge(path, max_bytes);
+    out.resize(std::min(out.size() * 2, max_bytes + 1));
   }
   out.resize(used);
   out.shrink_to_fit();
+  return out;
+}
+
+absl::StatusOr<std::vector<uint8_t>> ReadPath(absl::string_view path, size_t max_bytes) {
+  const std::string p(path);
+  const int fd = open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError(path, "cannot open", errno);
+  struct stat st;
+  absl::StatusOr<std::vector<uint8_t>> out;
+  if (fstat(fd, &st) != 0) {
+    out = ErrnoError(path, "cannot stat", errno);
+  } else if (S_ISDIR(st.st_mode)) {
+    out = absl::InvalidArgumentError(absl::StrCat(path, ": is a directory"));
+  } else {
+    out = ReadWholeFile(fd, path, S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) : 0,
+                        max_bytes);
+  }
+  close(fd);
   return out;
 }
 

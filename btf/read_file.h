@@ -1,8 +1,9 @@
 // btf/read_file.h: reading a BTF file whole, into one buffer.
 //
-// Internal to btf/ (Btf::LoadFile reads through it); a header of its own so
-// that a test can hand it a size that the file does not have, which is what
-// a file that changes size between fstat and read looks like.
+// Internal to btfreg (//btf:read_file: Btf::LoadFile and core/'s
+// BpfObject::Load read through it); a header of its own so that a test can
+// hand it a size that the file does not have, which is what a file that
+// changes size between fstat and read looks like.
 
 #ifndef BTFREG_BTF_READ_FILE_H_
 #define BTFREG_BTF_READ_FILE_H_
@@ -16,7 +17,7 @@
 
 namespace btfreg {
 
-// Reads `fd` to its end, refusing more than kMaxBtfBytes (btf.h).
+// Reads `fd` to its end, refusing more than `max_bytes` (ResourceExhausted).
 // `stat_size` is the size fstat gave for it:
 //  - nonzero: the file must hold exactly that many bytes, read into a
 //    buffer of that size (no growing, no copy). A file that ends before it
@@ -25,7 +26,11 @@ namespace btfreg {
 //  - 0: the size is not known (a pipe, a procfs file), and the buffer grows
 //    as the bytes come.
 absl::StatusOr<std::vector<uint8_t>> ReadWholeFile(int fd, absl::string_view path,
-                                                   size_t stat_size);
+                                                   size_t stat_size, size_t max_bytes);
+
+// Opens `path` and reads it whole as above, with the size fstat gives a
+// regular file (0 for anything else). A directory is InvalidArgument.
+absl::StatusOr<std::vector<uint8_t>> ReadPath(absl::string_view path, size_t max_bytes);
 
 }  // namespace btfreg
 

@@ -1,15 +1,14 @@
 #include "core/bpf_object.h"
 
-#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "btf/read_file.h"
 
 namespace btfreg {
 namespace {
@@ -38,24 +37,9 @@ class ElfFile {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<BpfObject>> BpfObject::Load(absl::string_view path) {
-  const std::string p(path);
-  const int fd = open(p.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", strerror(errno)));
-  std::vector<uint8_t> bytes;
-  uint8_t buf[1 << 16];
-  for (;;) {
-    const ssize_t n = read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    if (bytes.size() + n > kMaxBtfBytes) {
-      close(fd);
-      return absl::ResourceExhaustedError(absl::StrCat(path, ": larger than ", kMaxBtfBytes,
-                                                       " bytes"));
-    }
-    bytes.insert(bytes.end(), buf, buf + n);
-  }
-  close(fd);
-  return LoadBytes(bytes, path);
+  absl::StatusOr<std::vector<uint8_t>> bytes = ReadPath(path, kMaxBtfBytes);
+  if (!bytes.ok()) return bytes.status();
+  return LoadBytes(*bytes, path);
 }
 
 absl::StatusOr<std::unique_ptr<BpfObject>> BpfObject::LoadBytes(absl::Span<const uint8_t> bytes,

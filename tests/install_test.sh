@@ -17,7 +17,7 @@ export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 fail=0
 for internal in name_index.h fault.h testing.h synth.h validate.h json.h spelling.h \
                 spelling_cost.h libbpf_status.h workload.h compare.h race.h \
-                known_modules.h type_index.h kernel.h spec.h; do
+                known_modules.h type_index.h kernel.h spec.h read_file.h; do
   if [ -n "$(find "$inc" -name "$internal")" ]; then
     echo "FAIL: internal header $internal was installed"; fail=1
   fi

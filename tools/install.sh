@@ -25,7 +25,7 @@ headers=(
   verifier_state/func_state.h verifier_state/ops.h verifier_state/reg_state.h
   verifier_state/resolvers.h verifier_state/used_btfs.h
 )
-libs=(//btf //btf:libbpf_status //core //registry //registry:kernel_mirror //verifier_state)
+libs=(//btf //btf:libbpf_status //btf:read_file //core //registry //registry:kernel_mirror //verifier_state)
 bazel build -c opt --noshow_progress --ui_event_filters=-info "${libs[@]}" //:libbtfreg.so
 bin=$(bazel info -c opt bazel-bin 2>/dev/null)
 
@@ -36,7 +36,7 @@ for h in "${headers[@]}"; do install -D -m 644 "$h" "$prefix/include/btfreg/$h";
 rm -f "$prefix/lib/libbtfreg.a"
 {
   echo "CREATE $prefix/lib/libbtfreg.a"
-  for a in btf/libbtf.lo btf/liblibbpf_status.lo core/libcore.lo registry/libregistry.lo \
+  for a in btf/libbtf.lo btf/liblibbpf_status.lo btf/libread_file.lo core/libcore.lo registry/libregistry.lo \
            registry/libkernel_mirror.lo verifier_state/libverifier_state.lo; do
     echo "ADDLIB $bin/$a"
   done
