@@ -39,6 +39,29 @@ for variant in "pointer + id" "id, lock-free lookup" "id, mutex+map+refcount" "h
   check "table row '$variant'" grep -q -- "$variant" "$tmp/table.out"
 done
 
+# core: a BPF object's CO-RE relocations against the fixture and its module.
+obj=tests/data/core/core_fixture.bpf.o
+"$btfreg" core "$obj" --btf "$fixture" --module nf_mini=tests/data/mini_module.btf \
+  > "$tmp/core.out" 2>&1; rc=$?
+check "core: exit 0" test $rc -eq 0
+check "core: counts the relocations" grep -q "core_fixture.bpf.o: 101 CO-RE relocations" "$tmp/core.out"
+check "core: task_struct.pid moved to 56" grep -qE "fixture_task +2 byte_off +0 -> 56 +vmlinux" "$tmp/core.out"
+check "core: a module's type" grep -qE "fixture_module +2 byte_off +16 -> 24 +nf_mini" "$tmp/core.out"
+check "core: a poisoned read" grep -qE "byte_off +72 -> poisoned +\(no match\)" "$tmp/core.out"
+"$btfreg" core "$obj" --btf "$fixture" --json > "$tmp/core.json" 2>&1
+check "core --json" python3 -c "
+import json,sys
+d=json.load(open(sys.argv[1]))
+assert len(d)==101, len(d)
+pid=[r for r in d if r['program']=='fixture_task' and r['relo']==0][0]
+assert pid['new']==56 and pid['target']=='vmlinux' and pid['target_registry_id']>0, pid
+assert any(r['poison'] for r in d)" "$tmp/core.json"
+head -c 2000 "$obj" > "$tmp/cut.o"
+"$btfreg" core "$tmp/cut.o" --btf "$fixture" > "$tmp/core_bad.out" 2>&1; rc=$?
+check "core of a cut object: exit 1, named" test $rc -eq 1 -a -n "$(grep -l cut.o "$tmp/core_bad.out")"
+"$btfreg" core > "$tmp/core_none.out" 2>&1; rc=$?
+check "core without an object: exit 2" test $rc -eq 2
+
 # walk: the verifier's view of one load, on the fixture.
 "$btfreg" walk task_struct 40 8 --btf "$fixture" > "$tmp/walk.out" 2>&1; rc=$?
 check "walk to a pointer: exit 0" test $rc -eq 0
