@@ -13,7 +13,6 @@
 
 namespace btfreg {
 
-
 void NameIndex::Locate(absl::string_view key, int kind, size_t* start,
                        uint32_t* tag) const {
   const uint64_t h = absl::Hash<std::pair<absl::string_view, int>>{}({key, kind});

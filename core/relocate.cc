@@ -170,8 +170,12 @@ absl::StatusOr<Outcome> EnumValue(uint32_t kind, const CoreSpec* spec, Value* ou
 }
 
 // libbpf's bpf_core_calc_relo: the local and target values of one
-// relocation (`target` nullptr: none matched).
-absl::StatusOr<CoreResult> Calc(const CoreSpec& local, const CoreSpec* target) {
+// relocation (`target` nullptr: none matched). `memsz_fails`: the field's
+// load size changes in a way that would read another value (libbpf's
+// fail_memsz_adjust; Check poisons such a load or store).
+absl::StatusOr<CoreResult> Calc(const CoreSpec& local, const CoreSpec* target,
+                                bool* memsz_fails) {
+  *memsz_fails = false;
   CoreResult r;
   r.kind = local.kind;
   Value orig, now;
@@ -190,7 +194,7 @@ absl::StatusOr<CoreResult> Calc(const CoreSpec& local, const CoreSpec* target) {
                                  btf_int_encoding(nt) != BTF_INT_SIGNED;
       r.orig_size = orig.size;
       r.new_size = now.size;
-      if (!both_ptr && !both_unsigned) r.orig_size = r.new_size = UINT32_MAX;  // see Check
+      *memsz_fails = !both_ptr && !both_unsigned;
     }
   } else if (IsTypeRelo(local.kind)) {
     o = TypeValue(local.kind, &local, &orig, &r.validate);
@@ -220,10 +224,9 @@ int InsnBytes(uint8_t code) {
 // instruction holds and refuses what libbpf refuses. A load or store whose
 // size would have to change in a way that reads a different value is
 // poisoned, as libbpf poisons it.
-absl::Status Check(absl::Span<const struct bpf_insn> insns, uint32_t at, CoreResult* r) {
+absl::Status Check(absl::Span<const struct bpf_insn> insns, uint32_t at, bool memsz_fails,
+                   CoreResult* r) {
   const struct bpf_insn& insn = insns[at];
-  const bool memsz_fails = r->orig_size == UINT32_MAX;
-  if (memsz_fails) r->orig_size = r->new_size = 0;
   switch (BPF_CLASS(insn.code)) {
     case BPF_ALU:
     case BPF_ALU64:
@@ -241,6 +244,7 @@ absl::Status Check(absl::Span<const struct bpf_insn> insns, uint32_t at, CoreRes
       }
       if (memsz_fails) {
         r->poison = true;  // libbpf: "accesses field incorrectly"
+        r->orig_size = r->new_size = 0;
         break;
       }
       if (r->orig_size != r->new_size) {
@@ -350,7 +354,7 @@ namespace {
 
 // The candidates of a local type named `name` of `kind`, as libbpf's
 // bpf_core_find_cands orders them, and whether they are the modules'.
-void FindCandidates(Registry* registry, absl::string_view name, int kind,
+void SearchCandidates(Registry* registry, absl::string_view name, int kind,
                     std::vector<Candidate>* out, bool* module_search) {
   std::vector<TypeMatch> all = registry->FindCandidates(name, kind, Registry::Scope::kAll);
   const bool in_base = std::any_of(all.begin(), all.end(),
@@ -412,6 +416,7 @@ absl::StatusOr<std::vector<CoreResult>> CoreRelocator::Relocate(const BpfObject&
       CoreSpec target_spec;
       BtfRef target;
       int matched = 0;
+      bool memsz_fails = false;
       if (relo.kind == BPF_CORE_TYPE_ID_LOCAL) {
         r.kind = relo.kind;
         r.orig_value = r.new_value = relo.type_id;
@@ -439,7 +444,7 @@ absl::StatusOr<std::vector<CoreResult>> CoreRelocator::Relocate(const BpfObject&
             ++(hit ? cache.stats.candidate_hits : cache.stats.candidate_misses);
           }
           if (!hit) {  // the registry's lock, never the cache's, while searching
-            FindCandidates(registry_, name, kind, &cands.list, &cands.module_search);
+            SearchCandidates(registry_, name, kind, &cands.list, &cands.module_search);
             MutexLock l(cache.mu);
             if (cache.epoch == cands.epoch) {
               cache.candidates[key] = Cache::Candidates{cands.list, cands.module_search};
@@ -467,7 +472,8 @@ absl::StatusOr<std::vector<CoreResult>> CoreRelocator::Relocate(const BpfObject&
         if (hit) {
           matched = static_cast<int>(std::count(kept.begin(), kept.end(), true));
           const uint32_t target_type_id = r.target_type_id;
-          absl::StatusOr<CoreResult> cr = Calc(*local, matched > 0 ? &target_spec : nullptr);
+          absl::StatusOr<CoreResult> cr =
+              Calc(*local, matched > 0 ? &target_spec : nullptr, &memsz_fails);
           if (!cr.ok()) return fail(cr.status());
           r = *std::move(cr);
           r.target_type_id = target_type_id;
@@ -479,10 +485,12 @@ absl::StatusOr<std::vector<CoreResult>> CoreRelocator::Relocate(const BpfObject&
                 MatchSpec(*local, *cands.list[c].object, cands.list[c].type_id, &cand_spec);
             if (!m.ok()) return fail(m.status());
             if (!*m) continue;
-            absl::StatusOr<CoreResult> cr = Calc(*local, &cand_spec);
+            bool fails = false;
+            absl::StatusOr<CoreResult> cr = Calc(*local, &cand_spec, &fails);
             if (!cr.ok()) return fail(cr.status());
             if (matched == 0) {
               r = *std::move(cr);
+              memsz_fails = fails;
               target_spec = cand_spec;
               target = cands.list[c].object;
               r.target_type_id = cands.list[c].type_id;
@@ -499,7 +507,7 @@ absl::StatusOr<std::vector<CoreResult>> CoreRelocator::Relocate(const BpfObject&
             kept[c] = true;
           }
           if (matched == 0) {
-            absl::StatusOr<CoreResult> cr = Calc(*local, nullptr);
+            absl::StatusOr<CoreResult> cr = Calc(*local, nullptr, &memsz_fails);
             if (!cr.ok()) return fail(cr.status());
             r = *std::move(cr);
           }
@@ -519,7 +527,7 @@ absl::StatusOr<std::vector<CoreResult>> CoreRelocator::Relocate(const BpfObject&
           cands.list = std::move(narrowed);
         }
       }
-      if (absl::Status s = Check(insns, at, &r); !s.ok()) return fail(s);
+      if (absl::Status s = Check(insns, at, memsz_fails, &r); !s.ok()) return fail(s);
       r.section = sec.name;
       r.program = prog->name;
       r.relo_index = i;
