@@ -211,7 +211,6 @@ Btf::Btf(std::string name, Input input, const Btf* base)
     : name_(std::move(name)), input_(std::move(input)), base_(base) {}
 
 Btf::~Btf() {
-  if (dump_ != nullptr) btf_dump__free(dump_);
   if (struct btf* b = libbpf_.load(std::memory_order_relaxed)) btf__free(b);
   delete unspellable_.load(std::memory_order_relaxed);
 }
@@ -568,31 +567,51 @@ absl::StatusOr<std::string> Btf::TypeName(uint32_t id) const {
       !s.ok()) {
     return s;
   }
-  MutexLock lock(dump_mu_);
+  DumpSlot* slot = nullptr;
+  for (DumpSlot& s : dump_slots_) {
+    if (!s.busy.exchange(true, std::memory_order_acquire)) {
+      slot = &s;
+      break;
+    }
+  }
+  if (slot == nullptr) {  // every slot busy: a btf_dump for this call alone
+    DumpSlot own;
+    return SpellWith(own, id);
+  }
+  absl::StatusOr<std::string> text = SpellWith(*slot, id);
+  slot->busy.store(false, std::memory_order_release);
+  return text;
+}
+
+Btf::DumpSlot::~DumpSlot() {
+  if (dump != nullptr) btf_dump__free(dump);
+}
+
+absl::StatusOr<std::string> Btf::SpellWith(DumpSlot& slot, uint32_t id) const {
   LibbpfLog log;
-  if (dump_ == nullptr) {
+  if (slot.dump == nullptr) {
     const struct btf* libbpf = libbpf_btf();
     if (libbpf == nullptr) {
       return absl::InternalError(absl::StrCat(name_, ": libbpf cannot read this BTF"));
     }
-    dump_ = btf_dump__new(libbpf, DumpPrintf, &dump_out_, nullptr);
-    if (dump_ == nullptr) {
+    slot.dump = btf_dump__new(libbpf, DumpPrintf, &slot.out, nullptr);
+    if (slot.dump == nullptr) {
       return LibbpfError(name_, "btf_dump__new failed", errno, log);
     }
   }
-  dump_out_.clear();
+  slot.out.clear();
   LIBBPF_OPTS(btf_dump_emit_type_decl_opts, opts, .field_name = "");
-  int err = btf_dump__emit_type_decl(dump_, id, &opts);
+  int err = btf_dump__emit_type_decl(slot.dump, id, &opts);
   if (err != 0) {
     return LibbpfError(name_, absl::StrCat("cannot spell type ", id), err, log);
   }
-  if (dump_out_.size() > kMaxSpelling) {
-    dump_out_.clear();
+  if (slot.out.size() > kMaxSpelling) {
+    slot.out.clear();
     return absl::ResourceExhaustedError(absl::StrCat(
         name_, ": the C spelling of type ", id, " is longer than ",
         kMaxSpelling, " bytes"));
   }
-  return WithoutDumpRenames(dump_out_);
+  return WithoutDumpRenames(slot.out);
 }
 
 bool Btf::Unspellable(uint32_t id) const {

@@ -57,7 +57,6 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "sync/mutex.h"
 
 struct btf;
 struct btf_dump;
@@ -249,9 +248,10 @@ class Btf {
 
   // The C spelling of a type as `bpftool btf dump ... format c` writes it in
   // a declaration: "struct task_struct *", "const char[16]",
-  // "int (*)(struct sk_buff *)". Uses libbpf's btf_dump (one per object,
-  // behind a mutex, created on first use). InvalidArgument for a type with
-  // no C spelling (a prototype that takes a pointer to itself).
+  // "int (*)(struct sk_buff *)". Uses libbpf's btf_dump: a few per object,
+  // made on first use and claimed without a lock (safe inside a registry
+  // read section). InvalidArgument for a type with no C spelling (a
+  // prototype that takes a pointer to itself).
   absl::StatusOr<std::string> TypeName(uint32_t id) const;
 
   // Whether no C declaration can spell `id`: it reaches a cycle through a
@@ -334,10 +334,24 @@ class Btf {
   mutable std::once_flag unspellable_once_;
   mutable std::atomic<const std::vector<bool>*> unspellable_{nullptr};
 
-  // TypeName's btf_dump keeps caches, so it is not shared without a lock.
-  mutable Mutex dump_mu_;
-  mutable struct btf_dump* dump_ ABSL_GUARDED_BY(dump_mu_) = nullptr;  // owned
-  mutable std::string dump_out_ ABSL_GUARDED_BY(dump_mu_);
+  // TypeName's btf_dump objects. A btf_dump keeps caches, so one serves
+  // one call at a time: a call claims a free slot with an atomic flag (no
+  // lock: TypeName runs inside read sections) and makes the slot's
+  // btf_dump on first use; when every slot is busy it makes its own for
+  // the call.
+  struct DumpSlot {
+    DumpSlot() = default;
+    DumpSlot(const DumpSlot&) = delete;
+    DumpSlot& operator=(const DumpSlot&) = delete;
+    ~DumpSlot();                       // frees `dump` (btf.cc)
+    std::atomic<bool> busy{false};
+    struct btf_dump* dump = nullptr;   // owned; touched only by the claimer
+    std::string out;                   // what it printed
+  };
+  static constexpr int kDumpSlots = 4;
+  // Spells `id` with `slot`'s btf_dump, made if need be.
+  absl::StatusOr<std::string> SpellWith(DumpSlot& slot, uint32_t id) const;
+  mutable DumpSlot dump_slots_[kDumpSlots];
 };
 
 }  // namespace btfreg

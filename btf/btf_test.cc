@@ -315,6 +315,35 @@ TEST_F(BuiltBtfTest, LazyPartsAreMadeOnceAcrossThreads) {
   EXPECT_GT(btf.Memory().index_bytes, before);
 }
 
+// TypeName from more threads than it has btf_dump slots (4): each call
+// claims a slot or makes its own, and every thread spells every type as a
+// single thread does (run under TSan by test.sh).
+TEST(TypeNameTest, SpellsConcurrentlyWithoutALock) {
+  auto btf = Btf::LoadFile("tests/data/mini_vmlinux.btf");
+  ASSERT_TRUE(btf.ok()) << btf.status();
+  const Btf& b = **btf;
+  std::vector<std::string> expected;
+  for (uint32_t id = 0; id < b.type_count(); ++id) {
+    auto name = b.TypeName(id);
+    expected.push_back(name.ok() ? *name : name.status().ToString());
+  }
+  constexpr int kThreads = 8;
+  std::vector<int> differ(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 3; ++round) {
+        for (uint32_t id = 0; id < b.type_count(); ++id) {
+          auto name = b.TypeName(id);
+          differ[t] += (name.ok() ? *name : name.status().ToString()) != expected[id];
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(differ[t], 0) << "thread " << t;
+}
+
 TEST(SplitBtfTest, IdsContinueAfterTheBaseAndFindBaseTypes) {
   Built b = BuildBase();
   auto base = Btf::LoadBytes(b.bytes, "base");

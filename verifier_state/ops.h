@@ -79,7 +79,9 @@ absl::StatusOr<std::string> TypeName(const R& r, const typename R::Reg& reg) {
     return absl::InvalidArgumentError("register is not PTR_TO_BTF_ID");
   }
   absl::StatusOr<std::string> name = absl::InternalError("unset");
-  // WithRef: Btf::TypeName takes a lock, so not inside a read section.
+  // WithRef, not a read section: Btf::TypeName takes no lock, but its first
+  // call on an object makes libbpf's object and a btf_dump (milliseconds for
+  // vmlinux), too long to hold up a grace period.
   if (!r.WithRef(reg, [&](const Btf& btf) { name = btf.TypeName(reg.btf_id); })) {
     return internal::Gone(reg.btf_id);
   }
