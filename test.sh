@@ -60,7 +60,7 @@ run_command "fuzz btf (corpus, then -seed=1)" bash tests/fuzz/run_fuzzer.sh --ci
 run_command "fuzz core (corpus, then -seed=1)" env FUZZER=core bash tests/fuzz/run_fuzzer.sh --ci
 # Every annotated lock, checked by clang's thread-safety analysis (an error).
 run_command "thread-safety analysis (clang)" bazel build --config=clang --noshow_progress \
-  //btf:all //registry:all //verifier_state:all //harness:all //tools:all //tests:all
+  //btf:all //registry:all //verifier_state:all //harness:all //core:all //tools:all //tests:all
 # Library targets depend on nothing above them (bazel query).
 run_command "dependency directions" bash tests/deps_test.sh
 # Every code example of the README and the public headers compiles.

@@ -286,7 +286,6 @@ TEST_F(CoreFixtureTest, ModulesComingAndGoingInvalidateTheCache) {
 // and unloads the module: each result is one of the two answers, never
 // torn (run under TSan and ASan by test.sh).
 TEST_F(CoreFixtureTest, RelocatingWhileModulesComeAndGoIsSafe) {
-  std::atomic<bool> stop{false};
   std::atomic<int> with{0}, without{0}, failed{0};
   std::vector<std::thread> readers;
   for (int t = 0; t < 2; ++t) {
