@@ -53,7 +53,8 @@ absl::StatusOr<std::unique_ptr<BpfObject>> BpfObject::LoadBytes(absl::Span<const
   if (!btf.ok()) return btf.status();
   obj->btf_ = *std::move(btf);
 
-  std::vector<uint8_t> image(bytes.begin(), bytes.end());
+  obj->image_.assign(bytes.begin(), bytes.end());
+  std::vector<uint8_t> image(bytes.begin(), bytes.end());  // libelf's to read
   ElfFile elf(image);
   if (elf.get() == nullptr) return Bad(name, absl::StrCat("not a valid ELF file: ", elf_errmsg(-1)));
   size_t shstrndx;
@@ -80,6 +81,7 @@ absl::StatusOr<std::unique_ptr<BpfObject>> BpfObject::LoadBytes(absl::Span<const
     const uint8_t* d = static_cast<const uint8_t*>(data->d_buf);
     if (is_ext) {
       ext.assign(d, d + data->d_size);
+      obj->ext_offset_ = static_cast<int64_t>(sh.sh_offset);
       continue;
     }
     if (data->d_size % sizeof(struct bpf_insn) != 0) {
@@ -88,6 +90,7 @@ absl::StatusOr<std::unique_ptr<BpfObject>> BpfObject::LoadBytes(absl::Span<const
     }
     CodeSection code;
     code.name = sname;
+    code.file_offset = sh.sh_offset;
     code.insns.resize(data->d_size / sizeof(struct bpf_insn));
     if (data->d_size != 0) memcpy(code.insns.data(), d, data->d_size);
     code_of_index[elf_ndxscn(scn)] = obj->code_.size();
@@ -140,6 +143,13 @@ absl::Span<const struct bpf_insn> BpfObject::Instructions(absl::string_view sect
     if (c.name == section) return c.insns;
   }
   return {};
+}
+
+int64_t BpfObject::SectionOffset(absl::string_view section) const {
+  for (const CodeSection& c : code_) {
+    if (c.name == section) return static_cast<int64_t>(c.file_offset);
+  }
+  return -1;
 }
 
 const BpfObject::Program* BpfObject::ProgramAt(absl::string_view section,

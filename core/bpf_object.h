@@ -52,13 +52,23 @@ class BpfObject {
   const Program* ProgramAt(absl::string_view section, uint32_t insn_off) const;
   const std::vector<Program>& programs() const { return programs_; }
 
+  // The object's bytes as read.
+  const std::vector<uint8_t>& image() const { return image_; }
+  // Where a code section's bytes, and the .BTF.ext section's, start in
+  // image(); -1 when there is no such section.
+  int64_t SectionOffset(absl::string_view section) const;
+  int64_t BtfExtOffset() const { return ext_offset_; }
+
  private:
   struct CodeSection {
     std::string name;
     std::vector<struct bpf_insn> insns;
+    uint64_t file_offset = 0;
   };
   BpfObject() = default;
 
+  std::vector<uint8_t> image_;
+  int64_t ext_offset_ = -1;
   std::string name_;
   std::unique_ptr<Btf> btf_;
   BtfExt ext_;

@@ -318,6 +318,41 @@ TEST_F(CoreFixtureTest, RelocatingWhileModulesComeAndGoIsSafe) {
          without.load());
 }
 
+// The relocated object: each instruction as libbpf patches it, no CO-RE
+// relocation left, every other byte the object's own.
+TEST_F(CoreFixtureTest, AppliedObjectHoldsTheNewValues) {
+  const std::vector<CoreResult> rs = Relocate();
+  auto bytes = ApplyRelocations(*obj_, rs);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  ASSERT_EQ(bytes->size(), obj_->image().size());
+  auto applied = BpfObject::LoadBytes(*bytes, "applied.o");
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ((*applied)->ext().core_relo_count(), 0u);
+  EXPECT_EQ((*applied)->ext().func_info.size(), obj_->ext().func_info.size());
+  size_t changed_bytes = 0;
+  for (size_t i = 0; i < bytes->size(); ++i) changed_bytes += (*bytes)[i] != obj_->image()[i];
+  EXPECT_GT(changed_bytes, 0u);
+  for (const CoreResult& r : rs) {
+    const struct bpf_insn& insn = (*applied)->Instructions(r.section)[r.insn_off / 8];
+    const std::string where = absl::StrCat(r.program, " relo #", r.relo_index);
+    if (r.poison) {
+      EXPECT_EQ(insn.code, BPF_JMP | BPF_CALL) << where;
+      EXPECT_EQ(insn.imm, 195896080) << where;
+    } else if (BPF_CLASS(insn.code) == BPF_LDX || BPF_CLASS(insn.code) == BPF_ST ||
+               BPF_CLASS(insn.code) == BPF_STX) {
+      EXPECT_EQ(static_cast<uint64_t>(insn.off), r.new_value) << where;
+    } else if (BPF_CLASS(insn.code) == BPF_LD) {
+      EXPECT_EQ(static_cast<uint32_t>(insn.imm), static_cast<uint32_t>(r.new_value)) << where;
+    } else {
+      EXPECT_EQ(static_cast<uint32_t>(insn.imm), static_cast<uint32_t>(r.new_value)) << where;
+    }
+  }
+  // Relocated again, it has nothing to relocate.
+  auto again = relocator_->Relocate(**applied);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->empty());
+}
+
 // Two vmlinux candidates that disagree: libbpf's ambiguity error.
 TEST(CoreRelocatorTest, AmbiguousCandidatesAreAnError) {
   const std::vector<uint8_t> base = ReadFile(kVmlinux);

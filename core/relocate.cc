@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstring>
 #include <map>
 #include <utility>
 
@@ -531,6 +532,7 @@ absl::StatusOr<std::vector<CoreResult>> CoreRelocator::Relocate(const BpfObject&
       r.section = sec.name;
       r.program = prog->name;
       r.relo_index = i;
+      r.insn_off = relo.insn_off;
       r.insn = insn;
       r.matched = matched;
       r.local_spec = FormatSpec(*local);
@@ -538,6 +540,85 @@ absl::StatusOr<std::vector<CoreResult>> CoreRelocator::Relocate(const BpfObject&
       r.target = std::move(target);
       out.push_back(std::move(r));
     }
+  }
+  return out;
+}
+
+namespace {
+
+int BpfSize(uint32_t bytes) {
+  switch (bytes) {
+    case 8: return BPF_DW;
+    case 4: return BPF_W;
+    case 2: return BPF_H;
+    case 1: return BPF_B;
+    default: return -1;
+  }
+}
+
+// libbpf's bpf_core_poison_insn: a call of helper 0xbad2310 ("bad relo"),
+// which the verifier refuses if the instruction is reachable.
+void Poison(struct bpf_insn* insn) {
+  insn->code = BPF_JMP | BPF_CALL;
+  insn->dst_reg = 0;
+  insn->src_reg = 0;
+  insn->off = 0;
+  insn->imm = 195896080;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<uint8_t>> ApplyRelocations(const BpfObject& obj,
+                                                      const std::vector<CoreResult>& results) {
+  std::vector<uint8_t> out = obj.image();
+  for (const CoreResult& r : results) {
+    const int64_t section = obj.SectionOffset(r.section);
+    const size_t count = obj.Instructions(r.section).size();
+    const size_t at = r.insn_off / sizeof(struct bpf_insn);
+    if (section < 0 || at >= count) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          obj.name(), ": relocation of section '", r.section, "' at ", r.insn_off,
+          " is not an instruction of this object"));
+    }
+    struct bpf_insn insn[2] = {};
+    uint8_t* where = out.data() + section + r.insn_off;
+    const bool wide = (where[0] == (BPF_LD | BPF_IMM | BPF_DW)) && at + 1 < count;
+    memcpy(insn, where, (wide ? 2 : 1) * sizeof(struct bpf_insn));
+    if (r.poison) {
+      Poison(&insn[0]);
+      if (wide) Poison(&insn[1]);
+    } else {
+      switch (BPF_CLASS(insn[0].code)) {
+        case BPF_ALU:
+        case BPF_ALU64:
+          insn[0].imm = static_cast<int32_t>(r.new_value);
+          break;
+        case BPF_LDX:
+        case BPF_ST:
+        case BPF_STX:
+          insn[0].off = static_cast<int16_t>(r.new_value);
+          if (r.new_size != r.orig_size) {
+            insn[0].code = BPF_MODE(insn[0].code) | BpfSize(r.new_size) | BPF_CLASS(insn[0].code);
+          }
+          break;
+        case BPF_LD:
+          insn[0].imm = static_cast<int32_t>(r.new_value);
+          insn[1].imm = static_cast<int32_t>(r.new_value >> 32);
+          break;
+        default:
+          return absl::InvalidArgumentError(absl::StrCat(
+              obj.name(), ": the instruction at ", r.insn_off, " of '", r.section,
+              "' cannot be relocated"));
+      }
+    }
+    memcpy(where, insn, (wide ? 2 : 1) * sizeof(struct bpf_insn));
+  }
+  // No CO-RE relocations left: .BTF.ext's core_relo_len (bytes 28..31 of its
+  // header, present when the header is that long) becomes 0.
+  const int64_t ext = obj.BtfExtOffset();
+  if (ext >= 0 && obj.ext().core_relo_count() > 0) {
+    const uint32_t zero = 0;
+    memcpy(out.data() + ext + 28, &zero, sizeof(zero));
   }
   return out;
 }

@@ -67,6 +67,7 @@ struct CoreResult {
   std::string section;    // the code section
   std::string program;    // the function holding the instruction
   uint32_t relo_index = 0;  // in its section's core_relo records (libbpf's "relo #N")
+  uint32_t insn_off = 0;    // the instruction's first byte in its section
   uint32_t insn = 0;        // instruction index within the program (libbpf's "insn #N")
   uint32_t kind = 0;        // enum bpf_core_relo_kind
   std::string local_spec;   // libbpf's text of the spec (FormatSpec in spec.h)
@@ -90,6 +91,14 @@ struct CoreCacheStats {
   size_t candidate_entries = 0, match_entries = 0;
   int64_t invalidations = 0;  // entries dropped as modules came and went
 };
+
+// The object with `results` (Relocate's, for this object) applied to its
+// instructions as libbpf applies them (new immediates and offsets, load
+// sizes, poisoned instructions), and its CO-RE relocations removed from
+// .BTF.ext (the header's core_relo_len set to 0), so that any loader loads
+// it without relocating again. Every other byte is the object's own.
+absl::StatusOr<std::vector<uint8_t>> ApplyRelocations(const BpfObject& obj,
+                                                      const std::vector<CoreResult>& results);
 
 class CoreRelocator {
  public:

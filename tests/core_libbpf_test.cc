@@ -17,9 +17,11 @@
 
 #include <bpf/libbpf.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <string>
 #include <utility>
@@ -53,10 +55,14 @@ int Capture(enum libbpf_print_level, const char* fmt, va_list args) {
   return 0;
 }
 
+// Each program's instructions as libbpf left them after its load.
+using Programs = std::map<std::string, std::vector<struct bpf_insn>>;
+
 // Loads `path` with libbpf (against `custom_btf` if set) and returns its
-// relocations, or a reason to skip in `skip`.
+// relocations, or a reason to skip in `skip`; `programs` gets what it made
+// of each program's instructions.
 std::map<Key, Logged> LibbpfRelocations(const std::string& path, const std::string& custom_btf,
-                                        std::string* skip) {
+                                        std::string* skip, Programs* programs = nullptr) {
   std::vector<std::string> log;
   g_log = &log;
   libbpf_print_fn_t old = libbpf_set_print(Capture);
@@ -64,6 +70,13 @@ std::map<Key, Logged> LibbpfRelocations(const std::string& path, const std::stri
               .btf_custom_path = custom_btf.empty() ? nullptr : custom_btf.c_str());
   struct bpf_object* obj = bpf_object__open_file(path.c_str(), &opts);
   int err = obj != nullptr ? bpf_object__load(obj) : -1;
+  struct bpf_program* prog;
+  if (obj != nullptr && programs != nullptr) {
+    bpf_object__for_each_program(prog, obj) {
+      const struct bpf_insn* insns = bpf_program__insns(prog);
+      (*programs)[bpf_program__name(prog)].assign(insns, insns + bpf_program__insn_cnt(prog));
+    }
+  }
   bpf_object__close(obj);
   libbpf_set_print(old);
   g_log = nullptr;
@@ -127,6 +140,39 @@ void ExpectAgreement(const std::vector<CoreResult>& ours, const std::map<Key, Lo
   printf("%zu relocations compared with libbpf 1.1\n", ours.size());
 }
 
+// The object btfreg relocates (ApplyRelocations) holds, program by
+// program, the instructions libbpf made of it; and libbpf, loading the
+// relocated object, has nothing left to relocate.
+void ExpectSameInstructions(const BpfObject& obj, const std::vector<CoreResult>& results,
+                            const std::string& path, const std::string& custom_btf) {
+  std::string skip;
+  Programs theirs;
+  LibbpfRelocations(path, custom_btf, &skip, &theirs);
+  auto bytes = ApplyRelocations(obj, results);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  auto applied = BpfObject::LoadBytes(*bytes, "applied.o");
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  int compared = 0;
+  for (const BpfObject::Program& p : (*applied)->programs()) {
+    auto it = theirs.find(p.name);
+    ASSERT_NE(it, theirs.end()) << p.name << ": libbpf has no such program";
+    const auto insns = (*applied)->Instructions(p.section).subspan(p.offset / 8, p.size / 8);
+    ASSERT_EQ(insns.size(), it->second.size()) << p.name;
+    EXPECT_EQ(memcmp(insns.data(), it->second.data(), insns.size() * sizeof(struct bpf_insn)), 0)
+        << p.name << ": btfreg's relocated instructions differ from libbpf's";
+    compared += static_cast<int>(insns.size());
+  }
+  printf("%d instructions of the relocated object equal libbpf's\n", compared);
+  char tmp[] = "/tmp/core_applied_XXXXXX";
+  const int fd = mkstemp(tmp);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, bytes->data(), bytes->size()), static_cast<ssize_t>(bytes->size()));
+  close(fd);
+  std::map<Key, Logged> again = LibbpfRelocations(tmp, custom_btf, &skip);
+  unlink(tmp);
+  EXPECT_TRUE(again.empty()) << "libbpf relocated the relocated object again";
+}
+
 TEST(CoreLibbpfTest, FixtureObjectAgreesWithLibbpf) {
   const std::string obj_path = "tests/data/core/core_fixture.bpf.o";
   const std::string btf_path = "tests/data/mini_vmlinux.btf";
@@ -146,6 +192,7 @@ TEST(CoreLibbpfTest, FixtureObjectAgreesWithLibbpf) {
   ASSERT_TRUE(cached.ok()) << cached.status();
   EXPECT_GT(relocator.Stats().match_hits, 90);
   ExpectAgreement(*cached, theirs);
+  ExpectSameInstructions(**obj, *ours, obj_path, btf_path);
 }
 
 TEST(CoreLibbpfTest, KernelObjectAgreesWithLibbpfOnThisKernel) {
@@ -171,6 +218,7 @@ TEST(CoreLibbpfTest, KernelObjectAgreesWithLibbpfOnThisKernel) {
   auto cached = relocator.Relocate(**obj);
   ASSERT_TRUE(cached.ok()) << cached.status();
   ExpectAgreement(*cached, theirs);
+  ExpectSameInstructions(**obj, *ours, obj_path, "");
 }
 
 }  // namespace

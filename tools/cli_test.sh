@@ -61,6 +61,12 @@ head -c 2000 "$obj" > "$tmp/cut.o"
 check "core of a cut object: exit 1, named" test $rc -eq 1 -a -n "$(grep -l cut.o "$tmp/core_bad.out")"
 "$btfreg" core > "$tmp/core_none.out" 2>&1; rc=$?
 check "core without an object: exit 2" test $rc -eq 2
+"$btfreg" core "$obj" --btf "$fixture" --apply -o "$tmp/applied.o" > /dev/null 2> "$tmp/apply.err"; rc=$?
+check "core --apply: exit 0, written" test $rc -eq 0 -a -s "$tmp/applied.o"
+"$btfreg" core "$tmp/applied.o" --btf "$fixture" > "$tmp/applied.out" 2>&1
+check "core of the applied object: nothing left" grep -q "applied.o: 0 CO-RE relocations" "$tmp/applied.out"
+"$btfreg" core "$obj" --btf "$fixture" --apply > /dev/null 2>&1; rc=$?
+check "core --apply without -o: exit 2" test $rc -eq 2
 
 # walk: the verifier's view of one load, on the fixture.
 "$btfreg" walk task_struct 40 8 --btf "$fixture" > "$tmp/walk.out" 2>&1; rc=$?

@@ -24,12 +24,16 @@ namespace {
 
 constexpr char kCoreUsage[] =
     "usage: btfreg core OBJ.bpf.o [--btf FILE [--module NAME=FILE]...] [--json]\n"
+    "                             [--apply -o OUT.o]\n"
     "  OBJ.bpf.o          a BPF object (clang -target bpf -g) with CO-RE relocations\n"
     "  --btf FILE         the target's vmlinux BTF (default: the running kernel's\n"
     "                     vmlinux and its modules, as `bpftool btf list` shows them)\n"
     "  --module NAME=FILE a module's split BTF on --btf, searched as libbpf searches\n"
     "                     modules (only for types vmlinux lacks); repeatable\n"
     "  --json             one object per relocation\n"
+    "  --apply -o OUT.o   also write the object relocated: its instructions patched\n"
+    "                     as libbpf patches them and its CO-RE relocations removed,\n"
+    "                     so that any loader loads it as it is\n"
     "Exit 0 when every relocation resolves (a poisoned one included, as libbpf\n"
     "loads it), 1 with libbpf's reason when one cannot (ambiguity, a bad object).\n";
 
@@ -83,14 +87,17 @@ int CoreCommand(int argc, char** argv) {
   std::vector<std::string> modules;
   for (std::string m; !(m = args.Value("--module", "")).empty();) modules.push_back(m);
   const bool json = args.Flag("--json");
+  const bool apply = args.Flag("--apply");
+  const std::string out_path = args.Value("-o", "");
   if (args.Flag("--help")) {
     fputs(kCoreUsage, stdout);
     return 0;
   }
   const std::string obj_path = args.Positional();
   if (!args.Finish(kCoreUsage)) return 2;
-  if (obj_path.empty() || (btf_path.empty() && !modules.empty())) {
-    fprintf(stderr, "btfreg: core takes OBJ.bpf.o (and --module only with --btf)\n\n%s",
+  if (obj_path.empty() || (btf_path.empty() && !modules.empty()) || apply != !out_path.empty()) {
+    fprintf(stderr,
+            "btfreg: core takes OBJ.bpf.o (--module only with --btf, --apply with -o OUT.o)\n\n%s",
             kCoreUsage);
     return 2;
   }
@@ -123,6 +130,17 @@ int CoreCommand(int argc, char** argv) {
     PrintJson(*results);
   } else {
     PrintTable(**obj, *results);
+  }
+  if (apply) {
+    absl::StatusOr<std::vector<uint8_t>> bytes = ApplyRelocations(**obj, *results);
+    if (!bytes.ok()) return Fail(bytes.status());
+    FILE* f = fopen(out_path.c_str(), "wb");
+    if (f == nullptr || fwrite(bytes->data(), 1, bytes->size(), f) != bytes->size() ||
+        fclose(f) != 0) {
+      return Fail(absl::UnavailableError(absl::StrCat(out_path, ": cannot write")));
+    }
+    fprintf(stderr, "btfreg: wrote %s (%zu relocations applied)\n", out_path.c_str(),
+            results->size());
   }
   return 0;
 }
