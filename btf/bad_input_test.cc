@@ -313,6 +313,31 @@ TEST(BadInputTest, AnonymousStructPointingToItselfHasNoSpelling) {
 namespace btfreg {
 namespace {
 
+// Identifiers are checked eight bytes at a time where they are plain ASCII
+// and byte by byte elsewhere: a bad byte at every position of names up to
+// 40 bytes long, and Latin-1 letters (valid, as the kernel's ctype says) and
+// the multiplication sign (not a letter) at every position.
+TEST(IdentifierTest, EveryPositionIsChecked) {
+  for (size_t len = 1; len <= 40; ++len) {
+    for (size_t at = 0; at < len; ++at) {
+      for (unsigned char bad : {'-', ' ', '\xd7', '\xc5', '9'}) {
+        std::string name(len, 'a');
+        name[at] = static_cast<char>(bad);
+        // Valid: a Latin-1 letter anywhere; a digit but first.
+        const bool valid = bad == 0xc5 || (bad == '9' && at > 0);
+        struct btf* w = btf__new_empty();
+        const int i = btf__add_int(w, "int", 4, BTF_INT_SIGNED);
+        btf__add_typedef(w, name.c_str(), i);
+        auto loaded = Btf::LoadBytes(BytesOf(w), "names");
+        EXPECT_EQ(loaded.ok(), valid) << "'" << name << "': " << loaded.status();
+        if (!valid && !loaded.ok()) {
+          EXPECT_THAT(loaded.status().message(), HasSubstr("TYPEDEF has no valid name"));
+        }
+      }
+    }
+  }
+}
+
 // A file whose size changes between fstat and read (one being written):
 // what ReadWholeFile sees then is a size fstat gave that the bytes do not
 // match, which this test gives it directly.
