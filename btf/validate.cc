@@ -83,10 +83,22 @@ absl::Status DepthFirst(const TypeTable* btf, uint32_t first, uint32_t end,
   enum : uint8_t { kWhite, kGrey, kBlack };
   std::vector<uint8_t> color(end - first, kWhite);
   std::vector<Frame> stack;
+  // Enters `id`: a type without edges (most of vmlinux: pointers, ints,
+  // prototypes) is done at once, with no frame; it cannot be on a cycle,
+  // so the search finds what it would find with one.
+  auto enter = [&](uint32_t id) -> absl::Status {
+    const struct btf_type* t = btf->type(id);
+    if (count(t) == 0) {
+      color[id - first] = kBlack;
+      return on_done(t, id);
+    }
+    color[id - first] = kGrey;
+    stack.push_back({id, 0});
+    return absl::OkStatus();
+  };
   for (uint32_t root = first; root < end; ++root) {
     if (color[root - first] != kWhite) continue;
-    stack.push_back({root, 0});
-    color[root - first] = kGrey;
+    if (absl::Status s = enter(root); !s.ok()) return s;
     while (!stack.empty()) {
       Frame& f = stack.back();
       const struct btf_type* t = btf->type(f.id);
@@ -97,8 +109,7 @@ absl::Status DepthFirst(const TypeTable* btf, uint32_t first, uint32_t end,
           absl::Status s = on_back(stack, to);
           if (!s.ok()) return s;
         } else if (color[to - first] == kWhite) {
-          color[to - first] = kGrey;
-          stack.push_back({to, 0});
+          if (absl::Status s = enter(to); !s.ok()) return s;
         }
         continue;
       }
