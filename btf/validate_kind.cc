@@ -54,22 +54,6 @@ struct IdentChars {
 };
 constexpr IdentChars kIdent;
 
-// Whether the 8 bytes at `p` are all ASCII [A-Za-z0-9_.] (which excludes
-// NUL): per byte, b >= lo is the high bit of (b | 0x80) - lo, and b <= hi
-// that of (0x80 + hi) - b, with no borrow between bytes for b < 0x80.
-bool AllIdentifierChars(const unsigned char* p) {
-  constexpr uint64_t kOnes = 0x0101010101010101ull;
-  constexpr uint64_t kHigh = 0x8080808080808080ull;
-  uint64_t x;
-  memcpy(&x, p, 8);
-  if (x & kHigh) return false;  // a byte past ASCII: byte by byte
-  auto in = [x](uint64_t lo, uint64_t hi) {
-    return ((x | kHigh) - lo * kOnes) & ((0x80 + hi) * kOnes - x) & kHigh;
-  };
-  const uint64_t valid = in('0', '9') | in('A', 'Z') | in('a', 'z') | in('_', '_') | in('.', '.');
-  return valid == kHigh;
-}
-
 // [A-Za-z_.][A-Za-z0-9_.]* (and Latin-1 letters), as the kernel's
 // btf_name_valid_identifier.
 bool ValidIdentifier(const char* s) {
@@ -195,11 +179,7 @@ class KindChecker {
       const uint32_t start = i;
       uint8_t ok = kIdent.ok[s[i]] & 1;
       if (s[i] != 0) {
-        ++i;
-        // Eight bytes at a time while they are all [A-Za-z0-9_.] (most
-        // names), then byte by byte to the NUL.
-        while (i + 8 <= len && AllIdentifierChars(s + i)) i += 8;
-        for (; s[i] != 0; ++i) ok &= kIdent.ok[s[i]] >> 1;
+        for (++i; s[i] != 0; ++i) ok &= kIdent.ok[s[i]] >> 1;
       }
       if (ok && i - start <= kNameMax) valid_names_[begin + start] = true;
       ++i;  // past the NUL
