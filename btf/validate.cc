@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/str_cat.h"
 #include "btf/btf.h"
 #include "btf/type_table.h"
@@ -182,12 +183,20 @@ class TypeChecker {
       : btf_(btf),
         base_(btf->base()),
         name_(name),
-        count_(btf->type_cnt()) {}
+        count_(btf->type_cnt()),
+        str_end_(btf->str_end()) {}
 
   // `what` and `index` name the part of the type ("member", 3); they are
   // formatted only on failure, as this runs for every member of vmlinux.
+  // The checks run for every type and member of vmlinux: each is an inline
+  // test, with its error (and the base check of split BTF) out of line.
   absl::Status CheckName(uint32_t id, uint32_t off, const char* what = "",
                          int index = -1) {
+    if (base_ == nullptr && off < str_end_) return absl::OkStatus();
+    return CheckNameSlow(id, off, what, index);
+  }
+  ABSL_ATTRIBUTE_NOINLINE absl::Status CheckNameSlow(uint32_t id, uint32_t off, const char* what,
+                                                     int index) {
     const char* str = btf_->str(off);
     if (str == nullptr) {
       return Bad(name_, absl::StrCat("type ", id, Part(what, index),
@@ -212,6 +221,10 @@ class TypeChecker {
   absl::Status CheckRef(uint32_t id, uint32_t to, bool void_ok,
                         const char* what = "", int index = -1) {
     if (to < count_ && (void_ok || to != 0)) return absl::OkStatus();
+    return BadRef(id, to, what, index);
+  }
+  ABSL_ATTRIBUTE_NOINLINE absl::Status BadRef(uint32_t id, uint32_t to, const char* what,
+                                              int index) const {
     if (to == 0) {
       return Bad(name_, absl::StrCat("type ", id, Part(what, index),
                                      " refers to void, which it may not"));
@@ -360,6 +373,7 @@ class TypeChecker {
   const TypeTable* base_;  // for split BTF, else nullptr
   absl::string_view name_;
   uint32_t count_;
+  uint32_t str_end_;
 };
 
 }  // namespace
