@@ -298,6 +298,7 @@ struct CoreRelocator::Cache {
     std::vector<bool> matched;
     int first = -1;
     CoreSpec target_spec;
+    std::string target_text;  // FormatSpec(target_spec), made once
     bool module_search = false;
   };
 
@@ -321,7 +322,7 @@ struct CoreRelocator::Cache {
       return stale(kv.second.module_search, kv.second.list);
     });
     absl::erase_if(matches, [&](const auto& kv) {
-      return stale(kv.second.module_search, kv.second.candidates);
+      return stale(kv.second->module_search, kv.second->candidates);
     });
     stats.invalidations += before - candidates.size() - matches.size();
   }
@@ -329,7 +330,9 @@ struct CoreRelocator::Cache {
   mutable Mutex mu;
   uint64_t epoch ABSL_GUARDED_BY(mu) = 0;
   absl::flat_hash_map<std::pair<std::string, int>, Candidates> candidates ABSL_GUARDED_BY(mu);
-  absl::flat_hash_map<std::string, Match> matches ABSL_GUARDED_BY(mu);
+  // Shared, so that a relocation reads its entry after the lock is dropped
+  // (an invalidation may erase it from the map meanwhile).
+  absl::flat_hash_map<std::string, std::shared_ptr<const Match>> matches ABSL_GUARDED_BY(mu);
   CoreCacheStats stats ABSL_GUARDED_BY(mu);
 };
 
@@ -393,11 +396,13 @@ absl::StatusOr<std::vector<CoreResult>> CoreRelocator::Relocate(const BpfObject&
   // match (libbpf's cand_cache), with the cache epoch they were read at.
   struct Narrowed {
     std::vector<Candidate> list;
+    std::string key;  // CandidatesKey(list)
     bool module_search = false;
     uint64_t epoch = 0;
   };
   std::map<uint32_t, Narrowed> cands_of;
   std::vector<CoreResult> out;
+  out.reserve(obj.ext().core_relo_count());
   for (const BtfExtSection<CoreRelo>& sec : obj.ext().core_relos) {
     const absl::Span<const struct bpf_insn> insns = obj.Instructions(sec.name);
     for (uint32_t i = 0; i < sec.records.size(); ++i) {
@@ -451,33 +456,30 @@ absl::StatusOr<std::vector<CoreResult>> CoreRelocator::Relocate(const BpfObject&
               cache.candidates[key] = Cache::Candidates{cands.list, cands.module_search};
             }
           }
+          cands.key = CandidatesKey(cands.list);
         }
-        const std::string signature = MatchSignature(*local);
-        const std::string match_key =
-            signature.empty() ? "" : absl::StrCat(signature, "|", CandidatesKey(cands.list));
+        std::string match_key = MatchSignature(*local);
+        if (!match_key.empty()) absl::StrAppend(&match_key, "|", cands.key);
         std::vector<bool> kept(cands.list.size(), false);
-        bool hit = false;
+        std::shared_ptr<const Cache::Match> entry;
         if (!match_key.empty()) {
           MutexLock l(cache.mu);
           auto m = cache.matches.find(match_key);
-          if ((hit = m != cache.matches.end())) {
-            kept = m->second.matched;
-            if (m->second.first >= 0) {
-              target_spec = m->second.target_spec;
-              target = m->second.candidates[m->second.first].object;
-              r.target_type_id = m->second.candidates[m->second.first].type_id;
-            }
-          }
-          ++(hit ? cache.stats.match_hits : cache.stats.match_misses);
+          if (m != cache.matches.end()) entry = m->second;
+          ++(entry ? cache.stats.match_hits : cache.stats.match_misses);
         }
-        if (hit) {
+        if (entry) {
+          kept = entry->matched;
           matched = static_cast<int>(std::count(kept.begin(), kept.end(), true));
-          const uint32_t target_type_id = r.target_type_id;
-          absl::StatusOr<CoreResult> cr =
-              Calc(*local, matched > 0 ? &target_spec : nullptr, &memsz_fails);
+          const CoreSpec* spec = matched > 0 ? &entry->target_spec : nullptr;
+          absl::StatusOr<CoreResult> cr = Calc(*local, spec, &memsz_fails);
           if (!cr.ok()) return fail(cr.status());
           r = *std::move(cr);
-          r.target_type_id = target_type_id;
+          if (matched > 0) {
+            target = entry->candidates[entry->first].object;
+            r.target_type_id = entry->candidates[entry->first].type_id;
+            r.target_spec = entry->target_text;
+          }
         } else {
           int first = -1;
           for (size_t c = 0; c < cands.list.size(); ++c) {
@@ -512,20 +514,22 @@ absl::StatusOr<std::vector<CoreResult>> CoreRelocator::Relocate(const BpfObject&
             if (!cr.ok()) return fail(cr.status());
             r = *std::move(cr);
           }
+          if (matched > 0) r.target_spec = FormatSpec(target_spec);
           if (!match_key.empty()) {
+            auto made = std::make_shared<const Cache::Match>(Cache::Match{
+                cands.list, kept, first, target_spec, r.target_spec, cands.module_search});
             MutexLock l(cache.mu);
-            if (cache.epoch == cands.epoch) {
-              cache.matches[match_key] =
-                  Cache::Match{cands.list, kept, first, target_spec, cands.module_search};
-            }
+            if (cache.epoch == cands.epoch) cache.matches[match_key] = std::move(made);
           }
         }
-        if (matched > 0) {  // later relocations of the type see only these
+        if (matched > 0 && static_cast<size_t>(matched) < cands.list.size()) {
+          // Later relocations of the type see only the candidates that matched.
           std::vector<Candidate> narrowed;
           for (size_t c = 0; c < cands.list.size(); ++c) {
             if (kept[c]) narrowed.push_back(cands.list[c]);
           }
           cands.list = std::move(narrowed);
+          cands.key = CandidatesKey(cands.list);
         }
       }
       if (absl::Status s = Check(insns, at, memsz_fails, &r); !s.ok()) return fail(s);
@@ -536,7 +540,6 @@ absl::StatusOr<std::vector<CoreResult>> CoreRelocator::Relocate(const BpfObject&
       r.insn = insn;
       r.matched = matched;
       r.local_spec = FormatSpec(*local);
-      if (matched > 0) r.target_spec = FormatSpec(target_spec);
       r.target = std::move(target);
       out.push_back(std::move(r));
     }
