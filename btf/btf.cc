@@ -1,11 +1,9 @@
 #include "btf/btf.h"
 
 #include <bpf/btf.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -40,36 +38,25 @@ constexpr long kSysfsMagic = 0x62656572;  // SYSFS_MAGIC
 
 // A loaded file's bytes: mapped read-only from sysfs, or read into a buffer.
 absl::StatusOr<Btf::Input> Btf::ReadInput(absl::string_view path) {
-  const std::string p(path);
-  const int fd = open(p.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError(path, "cannot open", errno);
-  struct Closer {
-    int fd;
-    ~Closer() { close(fd); }
-  } closer{fd};
-  struct stat st;
-  if (fstat(fd, &st) != 0) return ErrnoError(path, "cannot stat", errno);
-  if (S_ISDIR(st.st_mode)) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory"));
-  }
+  absl::StatusOr<OpenFile> file = OpenFile::Open(path);
+  if (!file.ok()) return file.status();
   Input in;
   // The kernel's own BTF does not change while it runs, and sysfs lets
   // vmlinux be mapped (since Linux 6.12): read in place, no copy. A regular
   // file could be truncated under a mapping (SIGBUS on the next read), so it
   // is read instead, as is any sysfs file that cannot be mapped (modules).
   struct statfs fs;
-  if (fstatfs(fd, &fs) == 0 && fs.f_type == kSysfsMagic && st.st_size > 0 &&
-      static_cast<size_t>(st.st_size) <= kMaxBtfBytes) {
-    void* map = mmap(nullptr, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (fstatfs(file->fd(), &fs) == 0 && fs.f_type == kSysfsMagic && file->size() > 0 &&
+      file->size() <= kMaxBtfBytes) {
+    void* map = mmap(nullptr, file->size(), PROT_READ, MAP_PRIVATE, file->fd(), 0);
     if (map != MAP_FAILED) {
-      in.map = Mapping(map, static_cast<size_t>(st.st_size));
+      in.map = Mapping(map, file->size());
       return in;
     }
   }
   // A file that says its size (a regular file, a sysfs BTF file) must have
   // it; one that says 0 (procfs, a pipe) is read to its end.
-  absl::StatusOr<std::vector<uint8_t>> bytes =
-      ReadWholeFile(fd, path, st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0, kMaxBtfBytes);
+  absl::StatusOr<std::vector<uint8_t>> bytes = file->ReadAll(kMaxBtfBytes);
   if (!bytes.ok()) return bytes.status();
   in.buffer = *std::move(bytes);
   return in;

@@ -66,22 +66,32 @@ absl::StatusOr<std::vector<uint8_t>> ReadWholeFile(int fd, absl::string_view pat
   return out;
 }
 
-absl::StatusOr<std::vector<uint8_t>> ReadPath(absl::string_view path, size_t max_bytes) {
+absl::StatusOr<OpenFile> OpenFile::Open(absl::string_view path) {
   const std::string p(path);
   const int fd = open(p.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoError(path, "cannot open", errno);
+  OpenFile file(fd, 0, p);  // closes fd on the error returns below
   struct stat st;
-  absl::StatusOr<std::vector<uint8_t>> out;
-  if (fstat(fd, &st) != 0) {
-    out = ErrnoError(path, "cannot stat", errno);
-  } else if (S_ISDIR(st.st_mode)) {
-    out = absl::InvalidArgumentError(absl::StrCat(path, ": is a directory"));
-  } else {
-    out = ReadWholeFile(fd, path, S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) : 0,
-                        max_bytes);
+  if (fstat(fd, &st) != 0) return ErrnoError(path, "cannot stat", errno);
+  if (S_ISDIR(st.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory"));
   }
-  close(fd);
-  return out;
+  file.size_ = st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0;
+  return file;
+}
+
+OpenFile::~OpenFile() {
+  if (fd_ >= 0) close(fd_);
+}
+
+absl::StatusOr<std::vector<uint8_t>> OpenFile::ReadAll(size_t max_bytes) const {
+  return ReadWholeFile(fd_, path_, size_, max_bytes);
+}
+
+absl::StatusOr<std::vector<uint8_t>> ReadPath(absl::string_view path, size_t max_bytes) {
+  absl::StatusOr<OpenFile> file = OpenFile::Open(path);
+  if (!file.ok()) return file.status();
+  return file->ReadAll(max_bytes);
 }
 
 }  // namespace btfreg

@@ -10,6 +10,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -28,8 +30,33 @@ namespace btfreg {
 absl::StatusOr<std::vector<uint8_t>> ReadWholeFile(int fd, absl::string_view path,
                                                    size_t stat_size, size_t max_bytes);
 
-// Opens `path` and reads it whole as above, with the size fstat gives a
-// regular file (0 for anything else). A directory is InvalidArgument.
+// A file opened read-only, with what fstat said of it; closed when it goes.
+// Btf::LoadFile maps or reads through it, ReadPath reads.
+class OpenFile {
+ public:
+  // Errors name `path`: it cannot be opened or stat'ed (the errno's code),
+  // or it is a directory (InvalidArgument).
+  static absl::StatusOr<OpenFile> Open(absl::string_view path);
+  OpenFile(OpenFile&& other) noexcept : fd_(other.fd_), size_(other.size_), path_(std::move(other.path_)) {
+    other.fd_ = -1;
+  }
+  OpenFile& operator=(OpenFile&&) = delete;
+  ~OpenFile();
+
+  int fd() const { return fd_; }
+  // The size fstat gave; 0 when it gives none (procfs, a pipe).
+  size_t size() const { return size_; }
+  // ReadWholeFile with that size.
+  absl::StatusOr<std::vector<uint8_t>> ReadAll(size_t max_bytes) const;
+
+ private:
+  OpenFile(int fd, size_t size, std::string path) : fd_(fd), size_(size), path_(std::move(path)) {}
+  int fd_;
+  size_t size_;
+  std::string path_;
+};
+
+// OpenFile::Open(path), then ReadAll.
 absl::StatusOr<std::vector<uint8_t>> ReadPath(absl::string_view path, size_t max_bytes);
 
 }  // namespace btfreg
