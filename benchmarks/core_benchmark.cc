@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "benchmarks/measure.h"
 #include "btf/synth.h"
 #include "core/bpf_object.h"
 #include "core/relocate.h"
@@ -47,13 +48,6 @@ namespace btfreg {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-int64_t HeapInUse() {
-  const struct mallinfo2 m = mallinfo2();
-  return static_cast<int64_t>(m.uordblks + m.hblkhd);
-}
 
 // libbpf's last CO-RE patch, stamped without formatting the message.
 Clock::time_point g_last_patch;

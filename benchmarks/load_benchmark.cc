@@ -31,6 +31,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "benchmark/benchmark.h"
+#include "benchmarks/measure.h"
 #include "btf/btf.h"
 #include "btf/synth.h"
 #include "harness/workload.h"
@@ -94,15 +95,6 @@ void free(void* p) {
 
 namespace btfreg {
 namespace {
-
-int64_t HeapInUse() {
-  const struct mallinfo2 m = mallinfo2();
-  return static_cast<int64_t>(m.uordblks + m.hblkhd);
-}
-
-double Ms(std::chrono::steady_clock::duration d) {
-  return std::chrono::duration<double, std::milli>(d).count();
-}
 
 // A load under test: returns an owner of what it loaded (destroyed after
 // the heap is read), or nullptr on failure.
@@ -255,5 +247,4 @@ BENCHMARK(BM_FindEveryNamedType)->ArgName("flat_hash_map")->Arg(0)->Arg(1)->Arg(
 
 }  // namespace
 }  // namespace btfreg
-
 

@@ -16,17 +16,12 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "benchmarks/measure.h"
 #include "registry/registry.h"
 #include "harness/workload.h"
 
 namespace btfreg {
 namespace {
-
-// Bytes in use: small chunks plus the mmap()ed large ones.
-int64_t HeapInUse() {
-  const struct mallinfo2 m = mallinfo2();
-  return static_cast<int64_t>(m.uordblks + m.hblkhd);
-}
 
 int64_t FileSize(const std::string& path) {
   struct stat st;
