@@ -247,4 +247,3 @@ BENCHMARK(BM_FindEveryNamedType)->ArgName("flat_hash_map")->Arg(0)->Arg(1)->Arg(
 
 }  // namespace
 }  // namespace btfreg
-
