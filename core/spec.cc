@@ -472,14 +472,12 @@ const struct btf_type* CoreType(const Btf& btf, uint32_t id) {
 }
 
 const struct btf_type* SkipModsAndTypedefs(const Btf& btf, uint32_t id, uint32_t* res_id) {
-  const struct btf_type* t = CoreType(btf, id);
-  for (int i = 0; t != nullptr && (btf_is_mod(t) || btf_is_typedef(t)); ++i) {
-    if (i == kMaxChain) return nullptr;
-    id = t->type;
-    t = CoreType(btf, id);
-  }
+  // Btf's own walk: a validated Btf's references are in range and its
+  // chains of modifiers end (the kernel's rules bound them at 32).
+  if (!btf.valid_id(id)) return nullptr;
+  id = btf.SkipModsAndTypedefs(id);
   if (res_id != nullptr) *res_id = id;
-  return t;
+  return CoreType(btf, id);
 }
 
 absl::StatusOr<CoreSpec> ParseLocalSpec(const Btf& btf, const CoreRelo& relo) {
