@@ -21,6 +21,7 @@
 
 #include "benchmark/benchmark.h"
 #include "btf/synth.h"
+#include "registry/rcu.h"
 #include "registry/registry.h"
 #include "harness/workload.h"
 
@@ -141,15 +142,31 @@ class Churn {
 
 std::unique_ptr<Churn> g_churn;
 
+// How a reader thread reads: as a memb reader (every thread, by default),
+// or as an online QSBR reader that announces a quiescent state every 1,024
+// lookups (rcu.h), the cost of which is in the figure.
+enum class Reader { kMemb, kQsbr };
+
 template <typename Body>
-void RunLookupsOf(benchmark::State& state, const std::vector<uint32_t>& ids, Body body) {
+void RunLookupsOf(benchmark::State& state, const std::vector<uint32_t>& ids, Body body,
+                  Reader reader = Reader::kMemb) {
   if (state.thread_index() == 0) g_churn = std::make_unique<Churn>(state.range(1) != 0);
+  // Each result is only kept from being optimized away, not summed: a sum
+  // the compiler spills to the stack (it does, around the calls of the
+  // memb rows) chains every iteration to the last through memory, which
+  // alone costs about 2 ns.
   size_t i = state.thread_index() * 97;
-  uint64_t sink = 0;
-  for (auto _ : state) {
-    sink += body(ids[i++ & 4095]);
+  if (reader == Reader::kQsbr) {
+    rcu::QsbrReader online;
+    for (auto _ : state) {
+      benchmark::DoNotOptimize(body(ids[i++ & 4095]));
+      if ((i & 1023) == 0) rcu::QuiescentState();
+    }
+  } else {
+    for (auto _ : state) {
+      benchmark::DoNotOptimize(body(ids[i++ & 4095]));
+    }
   }
-  benchmark::DoNotOptimize(sink);
   if (state.thread_index() == 0) {
     state.counters["churn_cycles"] = g_churn->cycles();
     g_churn.reset();
@@ -158,8 +175,8 @@ void RunLookupsOf(benchmark::State& state, const std::vector<uint32_t>& ids, Bod
 }
 
 template <typename Body>
-void RunLookups(benchmark::State& state, Body body) {
-  RunLookupsOf(state, Ids(state.range(0)), body);
+void RunLookups(benchmark::State& state, Body body, Reader reader = Reader::kMemb) {
+  RunLookupsOf(state, Ids(state.range(0)), body, reader);
 }
 
 // The floor of a lookup by id: a table of slots indexed by id & mask, one
@@ -211,12 +228,13 @@ const std::vector<uint32_t>& KernelIds(int modules) {
   return kids;
 }
 
+template <Reader kReader>
 void BM_GetByKernelIdAndPut(benchmark::State& state) {
   World& w = GetWorld();
   RunLookupsOf(state, KernelIds(state.range(0)), [&](uint32_t kernel_id) -> uint64_t {
     BtfRef ref = w.registry.GetByKernelId(kernel_id);
     return ref ? ref->type_count() : 0;
-  });
+  }, kReader);
 }
 
 void BM_DirectPointer(benchmark::State& state) {
@@ -231,21 +249,23 @@ void BM_DirectPointer(benchmark::State& state) {
   benchmark::DoNotOptimize(sink);
 }
 
+template <Reader kReader>
 void BM_GetByIdAndPut(benchmark::State& state) {
   World& w = GetWorld();
   RunLookups(state, [&](uint32_t id) -> uint64_t {
     BtfRef ref = w.registry.GetById(id);
     return ref ? ref->type_count() : 0;
-  });
+  }, kReader);
 }
 
+template <Reader kReader>
 void BM_WithBtfBorrow(benchmark::State& state) {
   World& w = GetWorld();
   RunLookups(state, [&](uint32_t id) -> uint64_t {
     uint64_t n = 0;
     w.registry.WithBtf(id, [&](const Btf& btf) { n = btf.type_count(); });
     return n;
-  });
+  }, kReader);
 }
 
 void BM_MutexMapRefcount(benchmark::State& state) {
@@ -287,9 +307,12 @@ void Axes(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_DirectPointer)->ArgNames({"modules", "churn"})->Args({1000, 0})
     ->ThreadRange(1, 2)->UseRealTime();
 BENCHMARK(BM_BareSlotRead)->Apply(Axes);
-BENCHMARK(BM_GetByIdAndPut)->Apply(Axes);
-BENCHMARK(BM_GetByKernelIdAndPut)->Apply(Axes);
-BENCHMARK(BM_WithBtfBorrow)->Apply(Axes);
+BENCHMARK_TEMPLATE(BM_GetByIdAndPut, Reader::kMemb)->Apply(Axes);
+BENCHMARK_TEMPLATE(BM_GetByIdAndPut, Reader::kQsbr)->Apply(Axes);
+BENCHMARK_TEMPLATE(BM_GetByKernelIdAndPut, Reader::kMemb)->Apply(Axes);
+BENCHMARK_TEMPLATE(BM_GetByKernelIdAndPut, Reader::kQsbr)->Apply(Axes);
+BENCHMARK_TEMPLATE(BM_WithBtfBorrow, Reader::kMemb)->Apply(Axes);
+BENCHMARK_TEMPLATE(BM_WithBtfBorrow, Reader::kQsbr)->Apply(Axes);
 BENCHMARK(BM_MutexMapRefcount)->Apply(Axes);
 BENCHMARK(BM_SharedMutexMap)->Apply(Axes);
 

@@ -153,7 +153,9 @@ class Harness {
     PointerResolver pointer;
     RcuIdResolver<IdRegState> id(registry_);
     HandleResolver handle(registry_);
+    if (o_.qsbr) rcu::QsbrOnline();
     for (uint64_t n = 0; std::chrono::steady_clock::now() < deadline; ++n) {
+      if (o_.qsbr && n % 16 == 0) rcu::QuiescentState();  // between operations
       Slot& s = slots_[rng() % slots_.size()];
       switch (n % 3) {
         case 0: {  // pointer: pin by name, use, unpin
@@ -247,6 +249,7 @@ class Harness {
         }
       }
     }
+    if (o_.qsbr) rcu::QsbrOffline();
   }
 
   // Yields until `done()` holds (true) or `limit` passes (false).

@@ -44,6 +44,9 @@ struct RaceOptions {
   int threads = 2;     // verifier threads (the churn thread is extra)
   int modules = 8;     // module names the churn cycles through
   uint64_t seed = 1;
+  // Verifier threads read as QSBR readers (registry/rcu.h), announcing a
+  // quiescent state every 16 operations, instead of as memb threads.
+  bool qsbr = false;
 };
 
 struct RaceVariantStats {

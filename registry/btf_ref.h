@@ -23,11 +23,13 @@
 
 #include <atomic>
 #include <cassert>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 
 #include "btf/btf.h"
+#include "registry/internal/thread_refs.h"
 #include "registry/rcu.h"
 
 namespace btfreg {
@@ -75,10 +77,10 @@ class BtfObject {
   BtfObject(uint32_t id, std::string name, bool is_module, uint32_t kernel_id,
             std::unique_ptr<const Btf> btf, std::shared_ptr<Counters> counters)
       : id_(id),
-        name_(std::move(name)),
-        is_module_(is_module),
-        kernel_id_(kernel_id),
         btf_(std::move(btf)),
+        kernel_id_(kernel_id),
+        is_module_(is_module),
+        name_(std::move(name)),
         bytes_(btf_->Memory().total()),
         counters_(std::move(counters)) {}
   BtfObject(const BtfObject&) = delete;
@@ -100,23 +102,37 @@ class BtfObject {
   friend class ::btfreg::Registry;
   friend class HandleTable;  // sets handle_ as it publishes the object
   friend void Put(BtfObject* obj);
+  friend void PutAtomic(BtfObject* obj, int64_t n);
+  friend int64_t UseCount(const BtfObject* obj);
+  friend void DrainThreadRefs(void* obj);
+  friend void StartThreadRefs(BtfObject* obj);
+  friend void StopThreadRefs(BtfObject* obj);
   friend void FreeObject(void* obj);
 
-  // INVARIANT: refcnt_ > 0 while the object is published; once it reaches 0
-  // it never rises again (lookups use increment-if-not-zero).
-  std::atomic<int32_t> refcnt_{1};
+  // What a lookup reads, first and together (the first 16 bytes): the id it
+  // checks, whether references are counted per thread, and the Btf.
+  const uint32_t id_;         // registry id
+  // Set at publication if the object got a slot; cleared for good when it
+  // goes, and tested inside a read section by whoever counts per thread.
+  std::atomic<bool> percpu_{false};
+  // Set under the registry lock just before the id is unpublished.
+  std::atomic<bool> going_{false};
+  const std::unique_ptr<const Btf> btf_;
+  uint32_t ref_slot_ = ThreadRefs::kNoSlot;  // set once, before publication
+  BtfHandle handle_{};        // set once, before the object is published
+  // References are counted here, in refcnt_, and, while `percpu_` is set,
+  // in every thread's counter for `ref_slot_` too (thread_refs.h): the
+  // count is then their sum, and refcnt_ carries ThreadRefs::kBias.
+  // INVARIANT: the count is > 0 while the object is published; once refcnt_
+  // reaches 0 (it can only once percpu_ is clear and the threads' counters
+  // are drained) it never rises again (lookups use increment-if-not-zero).
+  std::atomic<int64_t> refcnt_{1};
   // Module pins (the kernel's try_module_get on a btf_mod_pair): while
   // non-zero, ModuleGoing is refused.
   std::atomic<int32_t> pins_{0};
-  // Set under the registry lock just before the id is unpublished.
-  std::atomic<bool> going_{false};
-
-  const uint32_t id_;         // registry id
-  const std::string name_;    // "vmlinux" or the module's name
-  const bool is_module_;
   const uint32_t kernel_id_;  // the kernel's BTF id, 0 if not from the kernel
-  BtfHandle handle_{};        // set once, before the object is published
-  const std::unique_ptr<const Btf> btf_;
+  const bool is_module_;
+  const std::string name_;    // "vmlinux" or the module's name
   // The Btf's memory when it was published: what Stats().bytes counts for
   // it until it is freed (a Btf grows if libbpf's object is made later).
   const size_t bytes_;
@@ -126,8 +142,35 @@ class BtfObject {
   rcu::Callback rcu_;
 };
 
-// Drops one reference; the last one queues the free after a grace period.
-void Put(BtfObject* obj);
+// Drops `n` references from the atomic count; the last one queues the free
+// after a grace period.
+void PutAtomic(BtfObject* obj, int64_t n = 1);
+// Per-thread counting of an object's references (thread_refs.h): started
+// before it is published, if a slot is free; stopped when it goes, and the
+// threads' counts drained into refcnt_ after a grace period. REQUIRES for
+// Stop: the caller holds a reference (the registry's).
+void StartThreadRefs(BtfObject* obj);
+void StopThreadRefs(BtfObject* obj);
+// The count as it is: exact when no other thread is taking or dropping
+// references to the object (see BtfRef::use_count).
+int64_t UseCount(const BtfObject* obj);
+
+// Drops one reference: in this thread's counter while the object counts
+// per thread (a read section makes sure it still does), else in refcnt_.
+// A thread without a counter block (it never looked an object up lock-free,
+// or it is exiting) drops it in refcnt_ without a read section.
+inline void Put(BtfObject* obj) {
+  if (obj->percpu_.load(std::memory_order_relaxed) && ThreadRefs::HasBlock()) {
+    rcu::ReadSection rs;
+    if (obj->percpu_.load(std::memory_order_relaxed)) {
+      if (std::atomic<int64_t>* c = ThreadRefs::Counter(obj->ref_slot_)) {
+        ThreadRefs::Add(c, -1);
+        return;
+      }
+    }
+  }
+  PutAtomic(obj);
+}
 
 }  // namespace internal
 
@@ -166,8 +209,10 @@ class BtfRef {
   uint32_t kernel_id() const { return Obj().kernel_id_; }
   BtfHandle handle() const { return Obj().handle_; }
   // References to the object right now (racy; for diagnostics and tests,
-  // as std::shared_ptr::use_count).
-  int32_t use_count() const { return Obj().refcnt_.load(std::memory_order_relaxed); }
+  // as std::shared_ptr::use_count; exact when no other thread is taking or
+  // dropping references to the object). Not cheap: while the object is
+  // published it sums every thread's count (under a process-wide lock).
+  int32_t use_count() const { return static_cast<int32_t>(internal::UseCount(&Obj())); }
   // True once ModuleGoing unpublished the object.
   bool going() const { return Obj().going(); }
 

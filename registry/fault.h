@@ -10,6 +10,12 @@
 //   g_get_by_id_window  called by GetById inside its read section, after it
 //                       found the object and before it takes a reference
 //                       (the window refcount_inc_not_zero exists for)
+// and one switch sets a mode a test needs:
+//   g_atomic_refs_only  objects published from now on count their
+//                       references in their atomic count alone, never per
+//                       thread (thread_refs.h), as objects do when every
+//                       per-thread slot is taken: only then can a count
+//                       reach 0 while a reader is inside that window
 
 #ifndef BTFREG_REGISTRY_FAULT_H_
 #define BTFREG_REGISTRY_FAULT_H_
@@ -29,9 +35,12 @@ extern void (*g_get_by_id_window)(uint32_t id);
 inline void GetByIdWindow(uint32_t id) {
   if (g_get_by_id_window != nullptr) g_get_by_id_window(id);
 }
+extern bool g_atomic_refs_only;
+inline bool AtomicRefsOnly() { return g_atomic_refs_only; }
 #else
 constexpr bool Active(Fault) { return false; }
 inline void GetByIdWindow(uint32_t) {}
+constexpr bool AtomicRefsOnly() { return false; }
 #endif
 
 }  // namespace fault

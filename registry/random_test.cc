@@ -67,6 +67,9 @@ TEST(RandomTest, OperationsAgreeWithTheModel) {
           gone_ids.push_back(it->second.id);
           model.erase(it);
           ++unloads;
+          // The count kept per thread is summed a grace period after the
+          // module goes: wait for that, so that the invariants below see it.
+          rcu::Barrier();
         }
         break;
       }

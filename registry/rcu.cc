@@ -6,6 +6,7 @@
 
 #define _LGPL_SOURCE
 #include <urcu/urcu-memb.h>
+#include <urcu/urcu-qsbr.h>
 #include <urcu/call-rcu.h>
 
 #if defined(__SANITIZE_THREAD__)
@@ -28,8 +29,16 @@ namespace btfreg {
 namespace rcu {
 namespace internal {
 
-__thread bool t_registered = false;
+__thread bool t_registered = false;    // a memb reader
+__thread bool t_qsbr_online = false;   // an online QSBR reader (rcu.h)
+#ifndef NDEBUG
+__thread int t_qsbr_depth = 0;
+#endif
+__thread bool t_qsbr_registered = false;
 char g_domain;
+// Whether any thread ever became a QSBR reader: until one does, a grace
+// period need not wait for QSBR readers at all.
+std::atomic<bool> g_qsbr_readers{false};
 
 namespace {
 // Unregisters the thread when it exits. Its destructor runs before the
@@ -38,6 +47,13 @@ struct Registration {
   ~Registration() {
     urcu_memb_unregister_thread();
     t_registered = false;
+  }
+};
+struct QsbrRegistration {
+  ~QsbrRegistration() {
+    if (t_qsbr_online) QsbrOffline();
+    urcu_qsbr_unregister_thread();
+    t_qsbr_registered = false;
   }
 };
 }  // namespace
@@ -107,12 +123,28 @@ namespace {
 // Callbacks queued and not yet finished (Barrier's markers excluded).
 std::atomic<int64_t> g_pending{0};
 
+// The memb grace period has passed when liburcu runs this; the QSBR one,
+// if any thread ever was a QSBR reader, is waited for here. (One wait per
+// callback: callbacks are frees of objects and tables, at the rate of
+// module unloads.)
+void WaitForQsbrReaders() {
+  if (!internal::g_qsbr_readers.load(std::memory_order_seq_cst)) return;
+#ifdef BTFREG_TSAN
+  __tsan_ignore_thread_begin();
+#endif
+  urcu_qsbr_synchronize_rcu();
+#ifdef BTFREG_TSAN
+  __tsan_ignore_thread_end();
+#endif
+}
+
 void Trampoline(struct rcu_head* head) {
   // liburcu registered its callback thread itself; a callback that drops a
   // reference (a module's base) must not register it again.
   internal::t_registered = true;
   Callback* cb = reinterpret_cast<Callback*>(reinterpret_cast<unsigned char*>(head) -
                                              offsetof(Callback, head));
+  WaitForQsbrReaders();
 #ifdef BTFREG_TSAN
   __tsan_acquire(&internal::g_domain);
   __tsan_acquire(cb);
@@ -160,10 +192,81 @@ void CallAfterGracePeriod(Callback* cb, void (*fn)(void*), void* arg) {
 // std::condition_variable give the same guarantee in a way TSan sees.
 // Callbacks may queue more callbacks (a module's free drops its base), so
 // this repeats until none is pending.
-bool InReadSection() { return internal::t_registered && urcu_memb_read_ongoing(); }
+bool InReadSection() {
+  return internal::t_qsbr_online || (internal::t_registered && urcu_memb_read_ongoing());
+}
+
+// A QSBR reader's online and offline: liburcu's own, hidden from TSan as
+// the memb read side is; going offline ends the reader's read sections, so
+// it is a release on g_domain, as a memb unlock is.
+void QsbrOnline() {
+  assert(!(internal::t_registered && urcu_memb_read_ongoing()) &&
+         "rcu::QsbrOnline inside a memb read section");
+  if (internal::t_qsbr_online) return;
+  if (!internal::t_qsbr_registered) {
+    static thread_local internal::QsbrRegistration registration;
+    (void)registration;
+    internal::g_qsbr_readers.store(true, std::memory_order_seq_cst);
+#ifdef BTFREG_TSAN
+    __tsan_ignore_thread_begin();
+#endif
+    urcu_qsbr_register_thread();  // registers online
+#ifdef BTFREG_TSAN
+    __tsan_ignore_thread_end();
+#endif
+    internal::t_qsbr_registered = true;
+  } else {
+#ifdef BTFREG_TSAN
+    __tsan_ignore_thread_begin();
+#endif
+    urcu_qsbr_thread_online();
+#ifdef BTFREG_TSAN
+    __tsan_ignore_thread_end();
+#endif
+  }
+  internal::t_qsbr_online = true;
+}
+
+void QsbrOffline() {
+  if (!internal::t_qsbr_online) return;
+#ifndef NDEBUG
+  assert(internal::t_qsbr_depth == 0 && "rcu::QsbrOffline inside a read section");
+#endif
+  internal::t_qsbr_online = false;
+#ifdef BTFREG_TSAN
+  __tsan_release(&internal::g_domain);
+  __tsan_ignore_thread_begin();
+#endif
+  urcu_qsbr_thread_offline();
+#ifdef BTFREG_TSAN
+  __tsan_ignore_thread_end();
+#endif
+}
+
+void QuiescentState() {
+  if (!internal::t_qsbr_online) return;
+#ifndef NDEBUG
+  assert(internal::t_qsbr_depth == 0 && "rcu::QuiescentState inside a read section");
+#endif
+#ifdef BTFREG_TSAN
+  __tsan_release(&internal::g_domain);
+  __tsan_ignore_thread_begin();
+#endif
+  urcu_qsbr_quiescent_state();
+#ifdef BTFREG_TSAN
+  __tsan_ignore_thread_end();
+#endif
+}
 
 void Barrier() {
-  assert(!InReadSection() && "rcu::Barrier inside a read section would wait forever");
+  assert(!(internal::t_registered && urcu_memb_read_ongoing()) &&
+         "rcu::Barrier inside a read section would wait forever");
+#ifndef NDEBUG
+  assert(internal::t_qsbr_depth == 0 && "rcu::Barrier inside a read section would wait forever");
+#endif
+  // An online QSBR reader would hold up the very grace periods it waits for.
+  const bool was_online = internal::t_qsbr_online;
+  QsbrOffline();
   EnsureRegistered();
   do {
     Marker m;
@@ -175,6 +278,7 @@ void Barrier() {
     std::unique_lock<std::mutex> l(m.mu);
     m.cv.wait(l, [&] { return m.done; });
   } while (g_pending.load(std::memory_order_acquire) > 0);
+  if (was_online) QsbrOnline();
 }
 
 }  // namespace rcu

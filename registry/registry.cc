@@ -17,6 +17,7 @@ namespace btfreg {
 #ifdef BTFREG_FAULT_INJECTION
 fault::Fault fault::g_active = fault::kNone;
 void (*fault::g_get_by_id_window)(uint32_t id) = nullptr;
+bool fault::g_atomic_refs_only = false;
 #endif
 
 namespace internal {
@@ -31,10 +32,10 @@ void FreeObject(void* arg) {
   counters->freed.fetch_add(1);
 }
 
-void Put(BtfObject* obj) {
-  const int32_t before = obj->refcnt_.fetch_sub(1, std::memory_order_acq_rel);
-  if (before != 1) {
-    if (before <= 0) {
+void PutAtomic(BtfObject* obj, int64_t n) {
+  const int64_t before = obj->refcnt_.fetch_sub(n, std::memory_order_acq_rel);
+  if (before != n) {
+    if (before < n) {
       // More puts than gets: a reference was dropped that nobody took. The
       // object may already be freed, so this is counted, not repaired; and
       // fatal in a debug build (the fault-injection build lets the race
@@ -55,6 +56,51 @@ void Put(BtfObject* obj) {
     return;
   }
   rcu::CallAfterGracePeriod(&obj->rcu_, FreeObject, obj);
+}
+
+int64_t UseCount(const BtfObject* obj) {
+  for (;;) {
+    if (!obj->percpu_.load(std::memory_order_seq_cst)) {
+      return obj->refcnt_.load(std::memory_order_relaxed);
+    }
+    // The threads' counters first, then the atomic count: a reference a
+    // thread moves from its counter to refcnt_ (a copy, then a put) is seen
+    // at most twice, never missed.
+    const int64_t threads = ThreadRefs::Sum(obj->ref_slot_);
+    const int64_t atomic = obj->refcnt_.load(std::memory_order_seq_cst);
+    // Still counting per thread, so not drained in between: the bias is in.
+    if (obj->percpu_.load(std::memory_order_seq_cst)) {
+      return atomic - ThreadRefs::kBias + threads;
+    }
+  }
+}
+
+// After the grace period that followed StopThreadRefs: no read section can
+// still add to the threads' counters, so their sum replaces the bias.
+void DrainThreadRefs(void* arg) {
+  BtfObject* obj = static_cast<BtfObject*>(arg);
+  const int64_t threads = ThreadRefs::Drain(obj->ref_slot_);
+  PutAtomic(obj, ThreadRefs::kBias - threads);
+}
+
+void StartThreadRefs(BtfObject* obj) {
+  if (fault::AtomicRefsOnly()) return;
+  obj->ref_slot_ = ThreadRefs::AllocateSlot();
+  if (obj->ref_slot_ == ThreadRefs::kNoSlot) return;  // every slot taken
+  obj->refcnt_.fetch_add(ThreadRefs::kBias, std::memory_order_relaxed);
+  obj->percpu_.store(true, std::memory_order_relaxed);  // published by release
+}
+
+// refcnt_ keeps the bias until the drain, so the count cannot reach 0 in
+// between.
+void StopThreadRefs(BtfObject* obj) {
+  if (!obj->percpu_.load(std::memory_order_relaxed)) return;
+  obj->percpu_.store(false, std::memory_order_seq_cst);
+  if (fault::Active(fault::kSkipGracePeriod)) {
+    DrainThreadRefs(obj);  // read sections may still be counting
+    return;
+  }
+  rcu::CallAfterGracePeriod(&obj->rcu_, DrainThreadRefs, obj);
 }
 
 }  // namespace internal
@@ -102,6 +148,7 @@ Registry::~Registry() {
     for (internal::BtfObject* obj : ids_.TakeAll()) {
       handles_.Unpublish(obj);
       obj->going_.store(true, std::memory_order_release);
+      internal::StopThreadRefs(obj);
       counters_->going_referenced.fetch_add(1);
       dropped.push_back(BtfRef(obj));  // adopts the registry's reference
     }
@@ -123,6 +170,7 @@ BtfRef Registry::PublishLocked(std::unique_ptr<const Btf> btf, absl::string_view
   if (obj->btf().base() != nullptr) {
     obj->base_ = std::make_unique<BtfRef>(BtfRef::Take(base_));
   }
+  internal::StartThreadRefs(obj);
   handles_.Publish(obj);
   ids_.Publish(obj);
   if (kernel_id != 0) kernel_ids_.Insert(obj);
@@ -169,7 +217,15 @@ BtfRef Registry::GetByHandle(BtfHandle handle) const {
 
 internal::BtfObject* Registry::TryGetInReadSection(internal::BtfObject* obj, const rcu::ReadSection&) {
   if (obj == nullptr) return nullptr;
-  int32_t n = obj->refcnt_.load(std::memory_order_relaxed);
+  // Counting per thread: the object is live, and cannot be drained before
+  // this read section ends.
+  if (obj->percpu_.load(std::memory_order_relaxed)) {
+    if (std::atomic<int64_t>* c = internal::ThreadRefs::Counter(obj->ref_slot_)) {
+      internal::ThreadRefs::Add(c, 1);
+      return obj;
+    }
+  }
+  int64_t n = obj->refcnt_.load(std::memory_order_relaxed);
   while (n != 0) {
     if (obj->refcnt_.compare_exchange_weak(n, n + 1, std::memory_order_acquire,
                                            std::memory_order_relaxed)) {
@@ -392,6 +448,7 @@ BtfRef Registry::UnpublishLocked(EntryMap::iterator it) {
   by_name_.erase(it);
   if (obj->kernel_id() != 0) kernel_ids_.Remove(obj);
   module_types_->Remove(obj);
+  internal::StopThreadRefs(obj);
   // Counted as going until its last reference (the one returned) goes.
   counters_->going_referenced.fetch_add(1);
   pending_events_.push_back(RegistryEvent{RegistryEvent::kGoing, obj->id(), obj->name(), BtfRef()});

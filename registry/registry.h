@@ -22,7 +22,8 @@
 // once (a GetById after it finds nothing, even while references remain), and
 // drops the registry's reference. The underlying object is kept around until
 // all existing references to it have been released and an RCU grace period
-// has passed. Never is the last reference dropped while the registry lock is
+// has passed (two, when its references were counted per thread: one before
+// they are summed, one after the last is dropped). Never is the last reference dropped while the registry lock is
 // held, so releasing a BtfRef anywhere (an observer included) cannot
 // deadlock.
 //
@@ -117,7 +118,10 @@ struct RegistryStats {
   int64_t modules_live = 0;
   int64_t modules_known = 0;     // known (ModuleKnown), not parsed yet
   int64_t modules_failed = 0;    // their BTF did not parse (FailedModules)
-  int64_t going_referenced = 0;  // unpublished, references remain
+  // Unpublished, and references remain, or may: an object whose references
+  // were counted per thread is summed a grace period after it goes, and
+  // counts here until then (rcu::Barrier waits for that).
+  int64_t going_referenced = 0;
   int64_t awaiting_grace = 0;    // unreferenced, freed after a grace period
   int64_t loads = 0;             // objects ever published
   int64_t unloads = 0;           // modules ever gone

@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -128,6 +130,7 @@ TEST_F(RegistryTest, ModuleGoingUnpublishesAtOnceButReferencesStayValid) {
   EXPECT_EQ(s.unloads, 1);
   BtfRef copy = mod;
   mod.reset();
+  rcu::Barrier();  // the references counted per thread are summed by then
   EXPECT_EQ(registry_.Stats().going_referenced, 1);
   copy.reset();
   EXPECT_EQ(registry_.Stats().going_referenced, 0);
@@ -318,7 +321,63 @@ TEST_F(RegistryTest, BorrowingReadsTakeNoReference) {
   mod.reset();
   // Only the registry holds it now: going frees it (after a grace period).
   ASSERT_TRUE(registry_.ModuleGoing("borrow").ok());
+  rcu::Barrier();
   EXPECT_EQ(registry_.Stats().going_referenced, 0);
+  EXPECT_EQ(registry_.Stats().awaiting_grace, 0);
+}
+
+// A QSBR reader (rcu.h) borrows without a read section: what it borrowed
+// stays readable until its next quiescent state, and the free waits for it.
+TEST_F(RegistryTest, AQsbrReaderHoldsUpTheFreeUntilItsQuiescentState) {
+  const uint32_t id = Load("qsbr").id();  // only the registry holds it
+  std::mutex mu;
+  std::condition_variable cv;
+  int stage = 0;  // 1: borrowed; 2: read it again and announce; 3: announced
+  auto advance_to = [&](int s) {
+    std::lock_guard<std::mutex> l(mu);
+    stage = s;
+    cv.notify_all();
+  };
+  auto wait_for = [&](int s) {
+    std::unique_lock<std::mutex> l(mu);
+    cv.wait(l, [&] { return stage >= s; });
+  };
+  std::thread reader([&] {
+    rcu::QsbrReader online;
+    EXPECT_TRUE(rcu::QsbrIsOnline());
+    EXPECT_TRUE(rcu::InReadSection());  // always, while online
+    const Btf* btf = nullptr;
+    {
+      rcu::ReadSection rs;  // costs nothing here
+      btf = registry_.Borrow(id, rs);
+    }
+    ASSERT_NE(btf, nullptr);  // and still readable after the section
+    advance_to(1);
+    // Spin rather than block: a QSBR reader goes offline before it blocks,
+    // and going offline would end what it borrowed.
+    while ([&] { std::lock_guard<std::mutex> l(mu); return stage < 2; }()) {}
+    EXPECT_NE(btf->FindByName("qsbr_obj0", BTF_KIND_STRUCT), 0u);  // ASan: not freed
+    rcu::QuiescentState();
+    advance_to(3);
+  });
+  wait_for(1);
+  ASSERT_TRUE(registry_.ModuleGoing("qsbr").ok());
+  std::atomic<bool> barrier_done{false};
+  std::thread waiter([&] {
+    rcu::Barrier();
+    barrier_done = true;
+  });
+  // The frees cannot run while the reader has not announced: neither the
+  // drain of its count nor the object's free.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(barrier_done.load());
+  EXPECT_EQ(registry_.Stats().freed, 0);
+  advance_to(2);
+  reader.join();
+  waiter.join();
+  EXPECT_TRUE(barrier_done.load());
+  EXPECT_EQ(registry_.Stats().freed, 1);
+  EXPECT_FALSE(rcu::QsbrIsOnline());  // this thread never was
 }
 
 TEST_F(RegistryTest, SnapshotListsBaseFirstThenModulesById) {
@@ -428,6 +487,7 @@ TEST_F(RegistryTest, StatsCountObjectsLoadsUnloadsAndBytes) {
   EXPECT_GT(s1.bytes, s0.bytes);
   ASSERT_TRUE(registry_.ModuleGoing("a").ok());
   ASSERT_TRUE(registry_.ModuleGoing("b").ok());
+  rcu::Barrier();  // b's count, kept per thread, is summed (to 0) by then
   RegistryStats s2 = registry_.Stats();
   EXPECT_EQ(s2.unloads, 2);
   EXPECT_EQ(s2.going_referenced, 1);  // `a` is held

@@ -1,18 +1,30 @@
 // The race harness on the fixture: a clean run reports no violation, and
 // every variant and the writer made progress.
 
+#include <string>
+
 #include "gtest/gtest.h"
 #include "harness/race.h"
 
 namespace btfreg {
 namespace {
 
-TEST(RaceTest, CleanRunHasNoViolations) {
+// Verifier threads as memb readers (every thread's default) and as QSBR
+// readers (rcu.h).
+class RaceTest : public ::testing::TestWithParam<bool> {};
+
+INSTANTIATE_TEST_SUITE_P(Readers, RaceTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return std::string(info.param ? "Qsbr" : "Memb");
+                         });
+
+TEST_P(RaceTest, CleanRunHasNoViolations) {
   RaceOptions o;
   o.base_path = "tests/data/mini_vmlinux.btf";
   o.duration_ms = 1500;
   o.threads = 2;
   o.modules = 4;
+  o.qsbr = GetParam();
   auto report = RunRace(o);
   ASSERT_TRUE(report.ok()) << report.status();
   printf("%s", report->Summary().c_str());
@@ -29,7 +41,7 @@ TEST(RaceTest, CleanRunHasNoViolations) {
   EXPECT_GT(report->unload_refused, 0);
 }
 
-TEST(RaceTest, BadOptionsAreRefused) {
+TEST(RaceOptionsTest, BadOptionsAreRefused) {
   RaceOptions o;
   o.threads = 0;
   EXPECT_FALSE(RunRace(o).ok());

@@ -1,16 +1,21 @@
 // Stress: reader threads look modules up by id (GetById and the borrowing
 // WithBtf) and read their types while a writer loads and unloads modules.
 // Bounded in time, with a start barrier, and a verdict. Run under
-// --config=tsan and --config=asan by test.sh.
+// --config=tsan and --config=asan by test.sh. The readers read as memb
+// threads, as QSBR readers, or one of each (rcu.h); they hand references
+// to each other, so that counts kept per thread (thread_refs.h) are taken
+// on one thread and dropped on another.
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "registry/rcu.h"
 #include "registry/registry.h"
 #include "registry/testing.h"
 
@@ -51,7 +56,47 @@ void ReadRandomSlots(std::atomic<int>& ready, const std::atomic<bool>& stop, int
   }
 }
 
-TEST(RegistryStressTest, ReadersAndAChurningWriter) {
+// How the readers read: every one a memb reader, every one a QSBR reader
+// (announcing a quiescent state every 64 steps), or the first QSBR and the
+// second memb.
+enum class Readers { kMemb, kQsbr, kMixed };
+
+class ChurnTest : public ::testing::TestWithParam<Readers> {};
+
+INSTANTIATE_TEST_SUITE_P(RegistryStressTest, ChurnTest,
+                         ::testing::Values(Readers::kMemb, Readers::kQsbr, Readers::kMixed),
+                         [](const ::testing::TestParamInfo<Readers>& info) {
+                           switch (info.param) {
+                             case Readers::kMemb: return std::string("Memb");
+                             case Readers::kQsbr: return std::string("Qsbr");
+                             case Readers::kMixed: return std::string("Mixed");
+                           }
+                           return std::string();
+                         });
+
+// References readers hand each other: taken on one thread, dropped on
+// another.
+class Handoff {
+ public:
+  void Give(BtfRef ref) {
+    std::lock_guard<std::mutex> l(mu_);
+    refs_.push_back(std::move(ref));
+  }
+  void DropAll() {
+    std::vector<BtfRef> refs;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      refs.swap(refs_);
+    }
+    refs.clear();  // outside the lock
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<BtfRef> refs_;
+};
+
+TEST_P(ChurnTest, ReadersAndAChurningWriter) {
   Registry registry;
   ASSERT_TRUE(registry.RegisterBase(testing_util::kBasePath).ok());
   const std::vector<std::vector<uint8_t>> bytes = SlotModuleBytes("s");
@@ -61,9 +106,15 @@ TEST(RegistryStressTest, ReadersAndAChurningWriter) {
   std::atomic<int> ready{0};
   std::atomic<bool> stop{false};
   std::atomic<int64_t> found{0}, missed{0}, borrowed{0}, errors{0};
+  Handoff handoff;
 
   auto reader = [&](int seed) {
+    const bool qsbr = GetParam() == Readers::kQsbr || (GetParam() == Readers::kMixed && seed == 1);
+    if (qsbr) rcu::QsbrOnline();
+    uint32_t steps = 0;
     ReadRandomSlots(ready, stop, seed, [&](int slot, uint32_t x) {
+      if (qsbr && ++steps % 64 == 0) rcu::QuiescentState();
+      if ((x & 0x3e) == 0) handoff.DropAll();  // the other reader's, often
       const uint32_t id = ids[slot].load(std::memory_order_acquire);
       if (id == 0) return;
       const std::string want = "s" + std::to_string(slot) + "_obj0";
@@ -78,6 +129,7 @@ TEST(RegistryStressTest, ReadersAndAChurningWriter) {
           errors.fetch_add(1);
         }
         found.fetch_add(1, std::memory_order_relaxed);
+        if (x & 2) handoff.Give(std::move(ref));
       } else {
         bool ok = registry.WithBtf(id, [&](const Btf& btf) {
           uint32_t obj = btf.FindByName(want, BTF_KIND_STRUCT);
@@ -86,6 +138,7 @@ TEST(RegistryStressTest, ReadersAndAChurningWriter) {
         (ok ? borrowed : missed).fetch_add(1, std::memory_order_relaxed);
       }
     });
+    if (qsbr) rcu::QsbrOffline();
   };
   std::vector<std::thread> threads;
   for (int i = 0; i < kReaders; ++i) threads.emplace_back(reader, i + 1);
@@ -115,11 +168,24 @@ TEST(RegistryStressTest, ReadersAndAChurningWriter) {
   EXPECT_EQ(errors.load(), 0);
   EXPECT_GT(cycles, kSlots);
   EXPECT_GT(found.load() + borrowed.load(), 0);
+  handoff.DropAll();
   rcu::Barrier();
   RegistryStats s = registry.Stats();
   EXPECT_EQ(s.going_referenced, 0);
   EXPECT_EQ(s.awaiting_grace, 0);
+  EXPECT_EQ(s.underflows, 0);
   EXPECT_EQ(s.loads - s.unloads, s.live_objects);
+  // Every count, wherever it was kept, adds up: once the modules go, all but
+  // the base are freed, and the base is held by the registry alone.
+  for (int i = 0; i < kSlots; ++i) {
+    if (ids[i].load() != 0) ASSERT_TRUE(registry.ModuleGoing("s" + std::to_string(i)).ok());
+  }
+  rcu::Barrier();
+  s = registry.Stats();
+  EXPECT_EQ(s.freed, s.loads - 1);
+  EXPECT_EQ(s.going_referenced, 0);
+  EXPECT_EQ(s.underflows, 0);
+  EXPECT_EQ(registry.base().use_count(), 2);  // the registry's and this one
 }
 
 // Kernel ids under contention: readers look modules up by kernel id

@@ -12,7 +12,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: btfreg race [--duration SECONDS] [--threads N] [--modules N]\n"
-    "                   [--seed N] [--btf FILE]\n"
+    "                   [--seed N] [--qsbr] [--btf FILE]\n"
     "Verifier threads use modules (pinned pointer, id, handle) while a writer\n"
     "loads and unloads them; lifetime rules are checked throughout. Exits 1\n"
     "on any violation. Run it built with --config=asan or --config=tsan too.\n"
@@ -20,6 +20,8 @@ constexpr char kUsage[] =
     "  --threads N         verifier threads besides the writer (default 2)\n"
     "  --modules N         module names the writer cycles through (default 8)\n"
     "  --seed N            varies module sizes and the threads' choices (default 1)\n"
+    "  --qsbr              verifier threads read as QSBR readers (rcu.h),\n"
+    "                      announcing a quiescent state every 16 operations\n"
     "  --btf FILE          base BTF (default: the running kernel's vmlinux,\n"
     "                      or the bundled fixture where it is missing)\n";
 
@@ -36,6 +38,7 @@ int RaceCommand(int argc, char** argv) {
   o.threads = static_cast<int>(args.Number("--threads", 2));
   o.modules = static_cast<int>(args.Number("--modules", 8));
   o.seed = static_cast<uint64_t>(args.Number("--seed", 1));
+  o.qsbr = args.Flag("--qsbr");
   std::string btf = args.Value("--btf", "");
   if (!args.Finish(kUsage)) return 2;
   if (seconds < 0 || seconds > 3600 || o.threads < 1 || o.threads > 64 ||
@@ -47,8 +50,8 @@ int RaceCommand(int argc, char** argv) {
   std::string note;
   o.base_path = btf.empty() ? VmlinuxOrFixture(&note) : btf;
   if (!note.empty()) fprintf(stderr, "btfreg: %s\n", note.c_str());
-  fprintf(stderr, "btfreg: racing %d verifier thread(s) against a writer over %d module(s) for %ld s on %s\n",
-          o.threads, o.modules, seconds, o.base_path.c_str());
+  fprintf(stderr, "btfreg: racing %d verifier thread(s)%s against a writer over %d module(s) for %ld s on %s\n",
+          o.threads, o.qsbr ? " (QSBR readers)" : "", o.modules, seconds, o.base_path.c_str());
   absl::StatusOr<RaceReport> report = RunRace(o);
   if (!report.ok()) return Fail(report.status());
   fputs(report->Summary().c_str(), stdout);

@@ -35,13 +35,14 @@ class HandleTable {
   HandleTable(const HandleTable&) = delete;
   HandleTable& operator=(const HandleTable&) = delete;
 
-  // The object holding `handle`, unless it is going; else nullptr.
-  // REQUIRES: inside a read section, which keeps the object readable.
+  // The object holding `handle`, or nullptr. (The registry unpublishes an
+  // object's handle as it marks it going.) REQUIRES: inside a read section,
+  // which keeps the object readable.
   BtfObject* Lookup(BtfHandle handle) const {
     assert(rcu::InReadSection() && "lock-free lookup outside a read section");
     if (handle.gen == 0 || handle.slot >= kSlots) return nullptr;
     BtfObject* obj = slots_[handle.slot].load(std::memory_order_acquire);
-    if (obj == nullptr || !(obj->handle() == handle) || obj->going()) return nullptr;
+    if (obj == nullptr || !(obj->handle() == handle)) return nullptr;
     return obj;
   }
 

@@ -1,20 +1,31 @@
 #include "registry/internal/id_table.h"
 
 #include <cassert>
+#include <new>
 
 namespace btfreg {
 namespace internal {
 
-IdTable::Table::Table(uint32_t size)
-    : mask(size - 1), slots(new std::atomic<BtfObject*>[size]) {
-  for (uint32_t i = 0; i < size; ++i) slots[i].store(nullptr, std::memory_order_relaxed);
+IdTable::Table* IdTable::Table::New(uint32_t size) {
+  void* mem = ::operator new(sizeof(Table) + size * sizeof(std::atomic<BtfObject*>));
+  Table* t = new (mem) Table;
+  t->mask = size - 1;
+  for (uint32_t i = 0; i < size; ++i) {
+    new (&t->slots()[i]) std::atomic<BtfObject*>(nullptr);
+  }
+  return t;
 }
 
-IdTable::IdTable(const Mutex& writer_mu) : writer_mu_(writer_mu), table_(new Table(16)) {}
+void IdTable::FreeTable(void* table) {
+  // The slots are trivially destructible atomics, the header trivial too.
+  ::operator delete(table);
+}
+
+IdTable::IdTable(const Mutex& writer_mu) : writer_mu_(writer_mu), table_(Table::New(16)) {}
 
 IdTable::~IdTable() {
   assert(published_ == 0 && "IdTable destroyed with objects published");
-  delete table_.load(std::memory_order_relaxed);
+  FreeTable(table_.load(std::memory_order_relaxed));
 }
 
 uint32_t IdTable::AllocateId() {
@@ -25,14 +36,14 @@ uint32_t IdTable::AllocateId() {
   for (;;) {
     const uint32_t id = next_id_;
     next_id_ = id == kMaxId ? 1 : id + 1;
-    if (t->slots[id & t->mask].load(std::memory_order_relaxed) == nullptr) return id;
+    if (t->slots()[id & t->mask].load(std::memory_order_relaxed) == nullptr) return id;
   }
 }
 
 void IdTable::Publish(BtfObject* obj) {
   writer_mu_.AssertHeld();
   Table* t = table_.load(std::memory_order_relaxed);
-  std::atomic<BtfObject*>& slot = t->slots[obj->id() & t->mask];
+  std::atomic<BtfObject*>& slot = t->slots()[obj->id() & t->mask];
   assert(obj->id() != 0 && slot.load(std::memory_order_relaxed) == nullptr &&
          "Publish of an id AllocateId did not just return");
   // Release: a reader that sees the pointer sees the initialized object.
@@ -43,7 +54,7 @@ void IdTable::Publish(BtfObject* obj) {
 void IdTable::Unpublish(const BtfObject* obj) {
   writer_mu_.AssertHeld();
   Table* t = table_.load(std::memory_order_relaxed);
-  std::atomic<BtfObject*>& slot = t->slots[obj->id() & t->mask];
+  std::atomic<BtfObject*>& slot = t->slots()[obj->id() & t->mask];
   assert(slot.load(std::memory_order_relaxed) == obj && "Unpublish of an object not published");
   slot.store(nullptr, std::memory_order_release);
   --published_;
@@ -54,7 +65,7 @@ std::vector<BtfObject*> IdTable::TakeAll() {
   std::vector<BtfObject*> out;
   Table* t = table_.load(std::memory_order_relaxed);
   for (uint32_t i = 0; i <= t->mask; ++i) {
-    BtfObject* obj = t->slots[i].exchange(nullptr, std::memory_order_acq_rel);
+    BtfObject* obj = t->slots()[i].exchange(nullptr, std::memory_order_acq_rel);
     if (obj != nullptr) out.push_back(obj);
   }
   published_ = 0;
@@ -73,17 +84,16 @@ size_t IdTable::capacity() const { return table_.load(std::memory_order_relaxed)
 
 void IdTable::Grow() {
   Table* old = table_.load(std::memory_order_relaxed);
-  Table* grown = new Table((old->mask + 1) * 2);
+  Table* grown = Table::New((old->mask + 1) * 2);
   // Distinct slots modulo the old size stay distinct modulo the new one.
   for (uint32_t i = 0; i <= old->mask; ++i) {
-    BtfObject* obj = old->slots[i].load(std::memory_order_relaxed);
-    if (obj != nullptr) grown->slots[obj->id() & grown->mask].store(obj, std::memory_order_relaxed);
+    BtfObject* obj = old->slots()[i].load(std::memory_order_relaxed);
+    if (obj != nullptr) grown->slots()[obj->id() & grown->mask].store(obj, std::memory_order_relaxed);
   }
   table_.store(grown, std::memory_order_release);
   rcu::CallAfterGracePeriod(&old->rcu, FreeTable, old);
 }
 
-void IdTable::FreeTable(void* table) { delete static_cast<Table*>(table); }
 
 }  // namespace internal
 }  // namespace btfreg

@@ -40,13 +40,13 @@ class IdTable {
   IdTable(const IdTable&) = delete;
   IdTable& operator=(const IdTable&) = delete;
 
-  // The object published under `id`, unless it is going; else nullptr.
-  // REQUIRES: inside a read section, which keeps the object readable.
+  // The object published under `id`, or nullptr. REQUIRES: inside a read
+  // section, which keeps the object readable.
   BtfObject* Lookup(uint32_t id) const {
     assert(rcu::InReadSection() && "lock-free lookup outside a read section");
     const Table* t = table_.load(std::memory_order_acquire);
-    BtfObject* obj = t->slots[id & t->mask].load(std::memory_order_acquire);
-    if (obj == nullptr || obj->id() != id || obj->going()) return nullptr;
+    BtfObject* obj = t->slots()[id & t->mask].load(std::memory_order_acquire);
+    if (obj == nullptr || obj->id() != id) return nullptr;
     return obj;
   }
 
@@ -66,12 +66,20 @@ class IdTable {
   size_t capacity() const;   // slots of the current table
 
  private:
+  // A table and its slots, in one allocation (New, FreeTable).
   struct Table {
-    explicit Table(uint32_t size);
-    const uint32_t mask;
-    std::unique_ptr<std::atomic<BtfObject*>[]> slots;
+    static Table* New(uint32_t size);  // every slot nullptr
+    std::atomic<BtfObject*>* slots() {
+      return reinterpret_cast<std::atomic<BtfObject*>*>(this + 1);
+    }
+    const std::atomic<BtfObject*>* slots() const {
+      return reinterpret_cast<const std::atomic<BtfObject*>*>(this + 1);
+    }
+    uint32_t mask;
     rcu::Callback rcu;
   };
+  static_assert(sizeof(Table) % alignof(std::atomic<BtfObject*>) == 0,
+                "the slots follow the Table header, aligned");
   static void FreeTable(void* table);
   void Grow();
 

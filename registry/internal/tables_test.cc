@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "btf/btf.h"
@@ -12,6 +13,7 @@
 #include "registry/internal/id_table.h"
 #include "registry/internal/kernel_id_table.h"
 #include "registry/internal/known_modules.h"
+#include "registry/internal/thread_refs.h"
 #include "registry/internal/type_index.h"
 #include "registry/rcu.h"
 #include "registry/testing.h"
@@ -244,6 +246,54 @@ TEST(TypeIndexTest, PostingsFollowTheObjectsAddedAndRemoved) {
   EXPECT_THAT(ids_of("m2_obj0"), ElementsAre("m2:m2_obj0"));
   EXPECT_THAT(index.Find("m2_obj0", BTF_KIND_UNION), IsEmpty());
   EXPECT_EQ(KindClass(BTF_KIND_ENUM64), BTF_KIND_ENUM);
+}
+
+}  // namespace
+}  // namespace internal
+}  // namespace btfreg
+
+namespace btfreg {
+namespace internal {
+namespace {
+
+// A count kept per thread survives its thread: the block passes to the next
+// thread, and the sums stay right; a drained slot comes back zeroed.
+TEST(ThreadRefsTest, CountsOutliveTheirThreadsAndDrainToTheirSum) {
+  const uint32_t slot = ThreadRefs::AllocateSlot();
+  ASSERT_NE(slot, ThreadRefs::kNoSlot);
+  EXPECT_EQ(ThreadRefs::Sum(slot), 0);
+  std::thread taker([&] {
+    ThreadRefs::Add(ThreadRefs::Counter(slot), 3);  // three references taken
+  });
+  taker.join();  // ... and the thread is gone, its block idle
+  std::thread dropper([&] {
+    ThreadRefs::Add(ThreadRefs::Counter(slot), -1);  // one dropped elsewhere
+  });
+  dropper.join();
+  ThreadRefs::Add(ThreadRefs::Counter(slot), -1);  // and one here
+  EXPECT_EQ(ThreadRefs::Sum(slot), 1);
+  EXPECT_EQ(ThreadRefs::Drain(slot), 1);
+  // Drained and free again: the next slot given out is this one, at zero.
+  const uint32_t again = ThreadRefs::AllocateSlot();
+  EXPECT_EQ(again, slot);
+  EXPECT_EQ(ThreadRefs::Sum(again), 0);
+  EXPECT_EQ(ThreadRefs::Drain(again), 0);
+}
+
+// Slots far apart land in different chunks of a thread's block.
+TEST(ThreadRefsTest, EverySlotHasItsOwnCounter) {
+  std::vector<uint32_t> slots;
+  for (uint32_t i = 0; i < ThreadRefs::kChunk + 2; ++i) {
+    const uint32_t s = ThreadRefs::AllocateSlot();
+    ASSERT_NE(s, ThreadRefs::kNoSlot);
+    slots.push_back(s);
+  }
+  for (size_t i = 0; i < slots.size(); ++i) {
+    ThreadRefs::Add(ThreadRefs::Counter(slots[i]), static_cast<int64_t>(i) + 1);
+  }
+  for (size_t i = 0; i < slots.size(); ++i) {
+    EXPECT_EQ(ThreadRefs::Drain(slots[i]), static_cast<int64_t>(i) + 1);
+  }
 }
 
 }  // namespace

@@ -45,7 +45,7 @@ libs=(-lbpf -lelf -lz)
 if [ "$fuzzer" = core ]; then
   srcs=($(ls btf/*.cc core/*.cc registry/*.cc registry/internal/*.cc | grep -v '_test\.cc$')
         tests/fuzz/core_fuzzer.cc)
-  libs+=(-lurcu-memb -lurcu-common -lpthread)
+  libs+=(-lurcu-memb -lurcu-qsbr -lurcu-common -lpthread)
 fi
 binary="$out/${fuzzer}_fuzzer"
 if [ ! -x "$binary" ] || [ -n "$(find "${srcs[@]}" btf/*.h core/*.h registry -newer "$binary")" ]; then

@@ -1,0 +1,104 @@
+#include "registry/internal/thread_refs.h"
+
+#include <cassert>
+#include <mutex>
+#include <vector>
+
+namespace btfreg {
+namespace internal {
+
+__thread ThreadRefs::Block* ThreadRefs::t_block = nullptr;
+__thread bool ThreadRefs::t_exited = false;
+
+// Slots and blocks, per process. A plain std::mutex: it is taken only to
+// give out a slot, a block or a chunk, and to drain a slot, at the rate of
+// module loads and thread starts, never on a lookup.
+struct ThreadRefs::State {
+  std::mutex mu;
+  uint32_t next_slot = 0;            // slots below it were given out once
+  std::vector<uint32_t> free_slots;  // drained; LIFO
+  Block* all = nullptr;              // every block, newest first
+  std::vector<Block*> idle;          // blocks of threads that exited
+};
+
+ThreadRefs::State& ThreadRefs::GetState() {
+  static State* s = new State;  // never destroyed: threads may exit after main
+  return *s;
+}
+
+// Its destructor runs before those of the thread's thread_locals that were
+// constructed earlier; a BtfRef one of them drops then finds no block and
+// counts in the atomic count.
+struct ThreadRefs::BlockOwner {
+  ~BlockOwner() {
+    State& s = GetState();
+    std::lock_guard<std::mutex> l(s.mu);
+    s.idle.push_back(t_block);
+    t_block = nullptr;
+    t_exited = true;
+  }
+};
+
+uint32_t ThreadRefs::AllocateSlot() {
+  State& s = GetState();
+  std::lock_guard<std::mutex> l(s.mu);
+  if (!s.free_slots.empty()) {
+    const uint32_t slot = s.free_slots.back();
+    s.free_slots.pop_back();
+    return slot;
+  }
+  return s.next_slot < kSlots ? s.next_slot++ : kNoSlot;
+}
+
+int64_t ThreadRefs::Drain(uint32_t slot) {
+  assert(slot < kSlots && "Drain of no slot");
+  State& s = GetState();
+  std::lock_guard<std::mutex> l(s.mu);
+  int64_t sum = 0;
+  for (Block* b = s.all; b != nullptr; b = b->next) {
+    std::atomic<int64_t>* chunk = b->chunks[slot / kChunk].load(std::memory_order_acquire);
+    if (chunk != nullptr) sum += chunk[slot % kChunk].exchange(0, std::memory_order_relaxed);
+  }
+  s.free_slots.push_back(slot);
+  return sum;
+}
+
+int64_t ThreadRefs::Sum(uint32_t slot) {
+  State& s = GetState();
+  std::lock_guard<std::mutex> l(s.mu);
+  int64_t sum = 0;
+  for (Block* b = s.all; b != nullptr; b = b->next) {
+    std::atomic<int64_t>* chunk = b->chunks[slot / kChunk].load(std::memory_order_acquire);
+    if (chunk != nullptr) sum += chunk[slot % kChunk].load(std::memory_order_relaxed);
+  }
+  return sum;
+}
+
+std::atomic<int64_t>* ThreadRefs::CounterSlow(uint32_t slot) {
+  assert(slot < kSlots && "Counter of no slot");
+  if (t_exited) return nullptr;
+  if (t_block == nullptr) {
+    static thread_local BlockOwner owner;  // from here on, gives the block back at exit
+    (void)owner;
+    State& s = GetState();
+    std::lock_guard<std::mutex> l(s.mu);
+    if (!s.idle.empty()) {
+      t_block = s.idle.back();
+      s.idle.pop_back();
+    } else {
+      t_block = new Block;
+      t_block->next = s.all;
+      s.all = t_block;
+    }
+  }
+  std::atomic<std::atomic<int64_t>*>& chunk = t_block->chunks[slot / kChunk];
+  if (chunk.load(std::memory_order_relaxed) == nullptr) {
+    auto* counters = new std::atomic<int64_t>[kChunk];
+    for (uint32_t i = 0; i < kChunk; ++i) counters[i].store(0, std::memory_order_relaxed);
+    chunk.store(counters, std::memory_order_release);  // Drain and Sum read it
+  }
+  return &chunk.load(std::memory_order_relaxed)[slot % kChunk];
+}
+
+}  // namespace internal
+}  // namespace btfreg

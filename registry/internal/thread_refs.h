@@ -1,0 +1,96 @@
+// registry/internal/thread_refs.h: reference counts kept per thread, so
+// that lookups which take a reference write no cache line another thread
+// writes. The kernel's percpu_ref, with threads for CPUs. Private to
+// registry/.
+//
+// A published object gets a counter slot (AllocateSlot). While it is live,
+// a reference that a lock-free lookup takes, or that any put drops, adds to
+// or subtracts from the calling thread's counter for the slot: a load and a
+// store to this thread's own block. The object's atomic count carries a
+// bias meanwhile (kBias), so it cannot reach zero, and references taken the
+// ordinary way (copies, lookups under the registry lock) still go there:
+// only the sum of the atomic count and every thread's counter means
+// anything. When the object goes, the registry stops the per-thread
+// counting (the object's `percpu` flag, tested inside a read section), and
+// after a grace period, when no read section can still be adding to a
+// counter of the slot, Drain sums and zeroes the slot's counters: the sum
+// replaces the bias, the atomic count is exact from then on, and its last
+// put frees the object as before (percpu_ref_kill, then the switch to
+// atomic mode).
+//
+// Counters are signed: a reference taken on one thread may be dropped on
+// another. A thread's block outlives the thread: when the thread exits, its
+// block goes, counts and all, to the next thread that needs one; only the
+// sums matter. A thread without a block (exiting, or none to be had) counts
+// in the atomic count instead.
+//
+// Thread safety: Counter is the owner's, lock-free; the rest take a global
+// mutex (slots and blocks are per process, shared by every registry).
+
+#ifndef BTFREG_REGISTRY_INTERNAL_THREAD_REFS_H_
+#define BTFREG_REGISTRY_INTERNAL_THREAD_REFS_H_
+
+#include <atomic>
+#include <cstdint>
+
+namespace btfreg {
+namespace internal {
+
+class ThreadRefs {
+ public:
+  static constexpr uint32_t kChunk = 512;     // counters per chunk (4 KiB)
+  static constexpr uint32_t kChunks = 16;
+  static constexpr uint32_t kSlots = kChunk * kChunks;  // objects counted per thread
+  static constexpr uint32_t kNoSlot = ~0u;
+  // What an object's atomic count carries while its references are counted
+  // per thread: far more than it could ever lose to puts counted there.
+  static constexpr int64_t kBias = int64_t{1} << 48;
+
+  // A slot whose counters are all zero, or kNoSlot when every slot is in
+  // use (the object then counts in its atomic count alone).
+  static uint32_t AllocateSlot();
+  // Sums and zeroes the slot's counters in every block and frees the slot.
+  // REQUIRES: no thread can still write them (a grace period has passed
+  // since the object stopped counting per thread).
+  static int64_t Drain(uint32_t slot);
+  // The slot's counters summed, as they are (for use_count: racy).
+  static int64_t Sum(uint32_t slot);
+
+  // The calling thread's counter for `slot`, or nullptr if it has no block
+  // (it is exiting). Only this thread writes it. REQUIRES: slot < kSlots.
+  static std::atomic<int64_t>* Counter(uint32_t slot) {
+    Block* b = t_block;
+    if (__builtin_expect(b != nullptr, 1)) {
+      std::atomic<int64_t>* chunk = b->chunks[slot / kChunk].load(std::memory_order_relaxed);
+      if (__builtin_expect(chunk != nullptr, 1)) return &chunk[slot % kChunk];
+    }
+    return CounterSlow(slot);
+  }
+  // Whether the calling thread has a block (it has counted before and is
+  // not exiting).
+  static bool HasBlock() { return t_block != nullptr; }
+  // Adds `delta` to a counter of the calling thread's own.
+  static void Add(std::atomic<int64_t>* counter, int64_t delta) {
+    counter->store(counter->load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+  }
+
+ private:
+  struct Block {
+    // Allocated by the owner on first use (release), read by Drain and Sum
+    // (acquire). Never freed: a block passes from thread to thread.
+    std::atomic<std::atomic<int64_t>*> chunks[kChunks] = {};
+    Block* next = nullptr;  // every block ever made (immutable once linked)
+  };
+  struct State;
+  struct BlockOwner;  // gives a thread's block back when it exits
+  static State& GetState();
+  static std::atomic<int64_t>* CounterSlow(uint32_t slot);
+
+  static __thread Block* t_block;
+  static __thread bool t_exited;  // the block was given back: none again
+};
+
+}  // namespace internal
+}  // namespace btfreg
+
+#endif  // BTFREG_REGISTRY_INTERNAL_THREAD_REFS_H_
