@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <utility>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -182,6 +183,27 @@ BtfRef Registry::PublishLocked(std::unique_ptr<const Btf> btf, absl::string_view
   return BtfRef::Take(obj);
 }
 
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline internal::BtfObject* Registry::TryGetInReadSection(
+    internal::BtfObject* obj, const rcu::ReadSection&) {
+  if (obj == nullptr) return nullptr;
+  // Counting per thread: the object is live, and cannot be drained before
+  // this read section ends.
+  if (obj->percpu_.load(std::memory_order_relaxed)) {
+    if (std::atomic<int64_t>* c = internal::ThreadRefs::Counter(obj->ref_slot_)) {
+      internal::ThreadRefs::Add(c, 1);
+      return obj;
+    }
+  }
+  int64_t n = obj->refcnt_.load(std::memory_order_relaxed);
+  while (n != 0) {
+    if (obj->refcnt_.compare_exchange_weak(n, n + 1, std::memory_order_acquire,
+                                           std::memory_order_relaxed)) {
+      return obj;
+    }
+  }
+  return nullptr;
+}
+
 BtfRef Registry::GetById(uint32_t id) const {
   internal::BtfObject* found = nullptr;
   {
@@ -215,25 +237,6 @@ BtfRef Registry::GetByHandle(BtfHandle handle) const {
   return GetLockFree([&] { return handles_.Lookup(handle); });
 }
 
-internal::BtfObject* Registry::TryGetInReadSection(internal::BtfObject* obj, const rcu::ReadSection&) {
-  if (obj == nullptr) return nullptr;
-  // Counting per thread: the object is live, and cannot be drained before
-  // this read section ends.
-  if (obj->percpu_.load(std::memory_order_relaxed)) {
-    if (std::atomic<int64_t>* c = internal::ThreadRefs::Counter(obj->ref_slot_)) {
-      internal::ThreadRefs::Add(c, 1);
-      return obj;
-    }
-  }
-  int64_t n = obj->refcnt_.load(std::memory_order_relaxed);
-  while (n != 0) {
-    if (obj->refcnt_.compare_exchange_weak(n, n + 1, std::memory_order_acquire,
-                                           std::memory_order_relaxed)) {
-      return obj;
-    }
-  }
-  return nullptr;
-}
 
 absl::StatusOr<BtfRef> Registry::RegisterBase(absl::string_view path) {
   auto btf = Btf::LoadVmlinux(path);
