@@ -163,8 +163,8 @@ inline void Put(BtfObject* obj) {
   if (obj->percpu_.load(std::memory_order_relaxed) && ThreadRefs::HasBlock()) {
     rcu::ReadSection rs;
     if (obj->percpu_.load(std::memory_order_relaxed)) {
-      if (std::atomic<int64_t>* c = ThreadRefs::Counter(obj->ref_slot_)) {
-        ThreadRefs::Add(c, -1);
+      if (ThreadRefs::Counts* c = ThreadRefs::Counter(obj->ref_slot_)) {
+        ThreadRefs::Dropped(c);
         return;
       }
     }

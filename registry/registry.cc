@@ -189,8 +189,8 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline internal::BtfObject* Registry::TryGetInReadS
   // Counting per thread: the object is live, and cannot be drained before
   // this read section ends.
   if (obj->percpu_.load(std::memory_order_relaxed)) {
-    if (std::atomic<int64_t>* c = internal::ThreadRefs::Counter(obj->ref_slot_)) {
-      internal::ThreadRefs::Add(c, 1);
+    if (internal::ThreadRefs::Counts* c = internal::ThreadRefs::Counter(obj->ref_slot_)) {
+      internal::ThreadRefs::Took(c);
       return obj;
     }
   }
@@ -204,7 +204,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline internal::BtfObject* Registry::TryGetInReadS
   return nullptr;
 }
 
-BtfRef Registry::GetById(uint32_t id) const {
+BtfRef Registry::GetByIdSlow(uint32_t id) const {
   internal::BtfObject* found = nullptr;
   {
     rcu::ReadSection rs;

@@ -56,6 +56,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
@@ -280,7 +281,19 @@ class Registry {
   // Lock-free: the object published under `id` with a new reference, or an
   // empty BtfRef for an unknown, going or freed id (lookup plus
   // increment-if-not-zero, as the kernel's btf_get_by_fd/btf_idr path).
-  BtfRef GetById(uint32_t id) const;
+  // Inline while the object's references are counted per thread: a read
+  // section, the slot, and this thread's counter.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE BtfRef GetById(uint32_t id) const {
+#ifndef BTFREG_FAULT_INJECTION  // the test-only build's hooks are in GetByIdSlow
+    {
+      rcu::ReadSection rs;
+      internal::BtfObject* obj = ids_.Lookup(id);
+      if (obj == nullptr) return BtfRef();
+      if (BtfRef ref = TakePerThread(obj, rs)) return ref;
+    }
+#endif
+    return GetByIdSlow(id);
+  }
 
   // Lock-free, as GetById: the object holding `handle` (BtfRef::handle())
   // with a new reference, or an empty BtfRef for an empty or going slot, or
@@ -350,6 +363,20 @@ class Registry {
   };
   using EntryMap = absl::flat_hash_map<std::string, Entry>;
 
+  // Inside a read section: a new reference to `obj`, counted in this
+  // thread's counter, if `obj` counts its references per thread (which it
+  // does until a grace period after it goes: so the reference holds it);
+  // else an empty BtfRef.
+  static BtfRef TakePerThread(internal::BtfObject* obj, const rcu::ReadSection&) {
+    if (!obj->percpu_.load(std::memory_order_relaxed)) return BtfRef();
+    internal::ThreadRefs::Counts* c = internal::ThreadRefs::Counter(obj->ref_slot_);
+    if (c == nullptr) return BtfRef();
+    internal::ThreadRefs::Took(c);
+    return BtfRef(obj);
+  }
+  // GetById the whole way: the fault-injection build's hooks, objects that
+  // count in their atomic count alone, threads without a counter block.
+  BtfRef GetByIdSlow(uint32_t id) const;
   // Inside a read section: a new reference to `obj` (nullptr as it is),
   // unless its count already reached 0 (increment-if-not-zero).
   static internal::BtfObject* TryGetInReadSection(internal::BtfObject* obj, const rcu::ReadSection& rs);

@@ -263,14 +263,14 @@ TEST(ThreadRefsTest, CountsOutliveTheirThreadsAndDrainToTheirSum) {
   ASSERT_NE(slot, ThreadRefs::kNoSlot);
   EXPECT_EQ(ThreadRefs::Sum(slot), 0);
   std::thread taker([&] {
-    ThreadRefs::Add(ThreadRefs::Counter(slot), 3);  // three references taken
+    for (int i = 0; i < 3; ++i) ThreadRefs::Took(ThreadRefs::Counter(slot));  // three taken
   });
   taker.join();  // ... and the thread is gone, its block idle
   std::thread dropper([&] {
-    ThreadRefs::Add(ThreadRefs::Counter(slot), -1);  // one dropped elsewhere
+    ThreadRefs::Dropped(ThreadRefs::Counter(slot));  // one dropped elsewhere
   });
   dropper.join();
-  ThreadRefs::Add(ThreadRefs::Counter(slot), -1);  // and one here
+  ThreadRefs::Dropped(ThreadRefs::Counter(slot));  // and one here
   EXPECT_EQ(ThreadRefs::Sum(slot), 1);
   EXPECT_EQ(ThreadRefs::Drain(slot), 1);
   // Drained and free again: the next slot given out is this one, at zero.
@@ -289,7 +289,7 @@ TEST(ThreadRefsTest, EverySlotHasItsOwnCounter) {
     slots.push_back(s);
   }
   for (size_t i = 0; i < slots.size(); ++i) {
-    ThreadRefs::Add(ThreadRefs::Counter(slots[i]), static_cast<int64_t>(i) + 1);
+    for (size_t n = 0; n <= i; ++n) ThreadRefs::Took(ThreadRefs::Counter(slots[i]));
   }
   for (size_t i = 0; i < slots.size(); ++i) {
     EXPECT_EQ(ThreadRefs::Drain(slots[i]), static_cast<int64_t>(i) + 1);

@@ -56,8 +56,10 @@ int64_t ThreadRefs::Drain(uint32_t slot) {
   std::lock_guard<std::mutex> l(s.mu);
   int64_t sum = 0;
   for (Block* b = s.all; b != nullptr; b = b->next) {
-    std::atomic<int64_t>* chunk = b->chunks[slot / kChunk].load(std::memory_order_acquire);
-    if (chunk != nullptr) sum += chunk[slot % kChunk].exchange(0, std::memory_order_relaxed);
+    Counts* chunk = b->chunks[slot / kChunk].load(std::memory_order_acquire);
+    if (chunk == nullptr) continue;
+    sum += chunk[slot % kChunk].taken.exchange(0, std::memory_order_relaxed);
+    sum -= chunk[slot % kChunk].dropped.exchange(0, std::memory_order_relaxed);
   }
   s.free_slots.push_back(slot);
   return sum;
@@ -68,13 +70,17 @@ int64_t ThreadRefs::Sum(uint32_t slot) {
   std::lock_guard<std::mutex> l(s.mu);
   int64_t sum = 0;
   for (Block* b = s.all; b != nullptr; b = b->next) {
-    std::atomic<int64_t>* chunk = b->chunks[slot / kChunk].load(std::memory_order_acquire);
-    if (chunk != nullptr) sum += chunk[slot % kChunk].load(std::memory_order_relaxed);
+    Counts* chunk = b->chunks[slot / kChunk].load(std::memory_order_acquire);
+    if (chunk == nullptr) continue;
+    // Dropped first: a reference taken and dropped on this thread meanwhile
+    // is then seen taken, never only dropped.
+    const int64_t dropped = chunk[slot % kChunk].dropped.load(std::memory_order_acquire);
+    sum += chunk[slot % kChunk].taken.load(std::memory_order_acquire) - dropped;
   }
   return sum;
 }
 
-std::atomic<int64_t>* ThreadRefs::CounterSlow(uint32_t slot) {
+ThreadRefs::Counts* ThreadRefs::CounterSlow(uint32_t slot) {
   assert(slot < kSlots && "Counter of no slot");
   if (t_exited) return nullptr;
   if (t_block == nullptr) {
@@ -91,11 +97,14 @@ std::atomic<int64_t>* ThreadRefs::CounterSlow(uint32_t slot) {
       s.all = t_block;
     }
   }
-  std::atomic<std::atomic<int64_t>*>& chunk = t_block->chunks[slot / kChunk];
+  std::atomic<Counts*>& chunk = t_block->chunks[slot / kChunk];
   if (chunk.load(std::memory_order_relaxed) == nullptr) {
-    auto* counters = new std::atomic<int64_t>[kChunk];
-    for (uint32_t i = 0; i < kChunk; ++i) counters[i].store(0, std::memory_order_relaxed);
-    chunk.store(counters, std::memory_order_release);  // Drain and Sum read it
+    auto* counts = new Counts[kChunk];
+    for (uint32_t i = 0; i < kChunk; ++i) {
+      counts[i].taken.store(0, std::memory_order_relaxed);
+      counts[i].dropped.store(0, std::memory_order_relaxed);
+    }
+    chunk.store(counts, std::memory_order_release);  // Drain and Sum read it
   }
   return &chunk.load(std::memory_order_relaxed)[slot % kChunk];
 }
