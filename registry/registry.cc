@@ -516,7 +516,7 @@ BtfRef Registry::GetByName(absl::string_view name) const {
   return BtfRef::Take(it->second.obj);
 }
 
-BtfRef Registry::GetByKernelId(uint32_t kernel_id) {
+BtfRef Registry::GetByKernelIdSlow(uint32_t kernel_id) {
   if (BtfRef ref = GetLockFree([&] { return kernel_ids_.Lookup(kernel_id); })) return ref;
   // Not published: perhaps a module only known, to be parsed now.
   if (UnparsedLockFree() == 0) return BtfRef();

@@ -256,8 +256,18 @@ class Registry {
   // The published object with this kernel id (BtfRef::kernel_id), with a
   // new reference, or an empty BtfRef. Lock-free, as GetById, for a
   // published object; a module that is only known is parsed first (which
-  // takes the registry lock).
-  BtfRef GetByKernelId(uint32_t kernel_id) ABSL_LOCKS_EXCLUDED(mu_);
+  // takes the registry lock). Inline, as GetById, while the object counts
+  // its references per thread.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE BtfRef GetByKernelId(uint32_t kernel_id)
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    {
+      rcu::ReadSection rs;
+      if (internal::BtfObject* obj = kernel_ids_.Lookup(kernel_id)) {
+        if (BtfRef ref = TakePerThread(obj, rs)) return ref;
+      }
+    }
+    return GetByKernelIdSlow(kernel_id);
+  }
 
   // Registry-wide type index, kept current as modules come and go: the
   // base answers from its own name index, modules from postings added when
@@ -374,9 +384,11 @@ class Registry {
     internal::ThreadRefs::Took(c);
     return BtfRef(obj);
   }
-  // GetById the whole way: the fault-injection build's hooks, objects that
-  // count in their atomic count alone, threads without a counter block.
+  // GetById and GetByKernelId the whole way: the fault-injection build's
+  // hooks, objects that count in their atomic count alone, threads without
+  // a counter block, and (by kernel id) modules only known.
   BtfRef GetByIdSlow(uint32_t id) const;
+  BtfRef GetByKernelIdSlow(uint32_t kernel_id) ABSL_LOCKS_EXCLUDED(mu_);
   // Inside a read section: a new reference to `obj` (nullptr as it is),
   // unless its count already reached 0 (increment-if-not-zero).
   static internal::BtfObject* TryGetInReadSection(internal::BtfObject* obj, const rcu::ReadSection& rs);
