@@ -14,18 +14,24 @@
 //
 // Internally synchronized: every method may be called from any thread.
 // Writers (RegisterBase, ModuleComing/Live/Going, pins) serialize on a
-// mutex; they parse BTF before taking it. Readers (GetById, WithBtf, Find)
-// take no lock and write no shared cache line except the reference count of
-// the object they return (WithBtf and Find write nothing shared at all).
+// mutex; they parse BTF before taking it. Readers (GetById, GetByHandle,
+// GetByKernelId, WithBtf, Borrow) take no lock and write no cache line that
+// another thread writes: the references that GetById & co take, and that
+// any BtfRef drops, are counted per thread while the object is published
+// (the kernel's percpu_ref), and summed into one atomic count a grace
+// period after it goes. Copies of a BtfRef, and references taken under the
+// lock (TryGetModule, pins, searches), count in that atomic count. A reader
+// thread may be a QSBR reader (rcu.h): its read sections then cost nothing,
+// and it announces quiescent states.
 //
 // Lifetime, as LevelDB's Cache: ModuleGoing removes the name and the id at
 // once (a GetById after it finds nothing, even while references remain), and
 // drops the registry's reference. The underlying object is kept around until
 // all existing references to it have been released and an RCU grace period
 // has passed (two, when its references were counted per thread: one before
-// they are summed, one after the last is dropped). Never is the last reference dropped while the registry lock is
-// held, so releasing a BtfRef anywhere (an observer included) cannot
-// deadlock.
+// they are summed, one after the last is dropped). Never is the last
+// reference dropped while the registry lock is held, so releasing a BtfRef
+// anywhere (an observer included) cannot deadlock.
 //
 // Ids: allocated cyclically from 1 upward, never 0, and not reused until the
 // 31-bit id space wraps, so a stale id finds nothing rather than another
