@@ -12,13 +12,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "btf/btf.h"
+#include "btf/identifiers.h"
 #include "btf/type_table.h"
 #include "btf/validate.h"
 
 namespace btfreg {
 namespace {
 
-constexpr size_t kNameMax = 512;  // KSYM_NAME_LEN
 constexpr uint32_t kIntMask = 0x0fffffff;
 constexpr int kChainLimit = 32;
 
@@ -28,45 +28,10 @@ absl::Status Bad(absl::string_view name, uint32_t id,
       absl::StrCat(name, ": type ", id, ": ", problem));
 }
 
-// The kernel's <linux/ctype.h> is Latin-1, not the C locale: bytes 0xC0 to
-// 0xFF are letters (but for the multiplication and division signs) and
-// 0xA0 to 0xFF are printable. Names are judged as the kernel judges them.
-constexpr bool KernelIsAlpha(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= 0xC0 && c != 0xD7 && c != 0xF7);
-}
+// The kernel's <linux/ctype.h> is Latin-1, not the C locale: 0xA0 to 0xFF
+// are printable (identifiers.h has its letters).
 constexpr bool KernelIsPrint(unsigned char c) {
   return (c >= 0x20 && c < 0x7F) || c >= 0xA0;
-}
-
-// What may start (bit 0) and continue (bit 1) an identifier: one table
-// lookup per character, as every name in vmlinux passes through here.
-struct IdentChars {
-  uint8_t ok[256] = {};
-  constexpr IdentChars() {
-    for (int c = 0; c < 256; ++c) {
-      const unsigned char u = static_cast<unsigned char>(c);
-      const bool first = KernelIsAlpha(u) || c == '_' || c == '.';
-      const bool rest = first || (c >= '0' && c <= '9');
-      ok[c] = (first ? 1 : 0) | (rest ? 2 : 0);
-    }
-  }
-};
-constexpr IdentChars kIdent;
-
-// [A-Za-z_.][A-Za-z0-9_.]* (and Latin-1 letters), as the kernel's
-// btf_name_valid_identifier.
-bool ValidIdentifier(const char* s) {
-  if (s == nullptr || !(kIdent.ok[static_cast<unsigned char>(*s)] & 1)) {
-    return false;
-  }
-  size_t n = 1;
-  for (const char* p = s + 1; *p; ++p, ++n) {
-    if (!(kIdent.ok[static_cast<unsigned char>(*p)] & 2) || n >= kNameMax) {
-      return false;
-    }
-  }
-  return true;
 }
 
 // Printable, non-empty: section names such as ".data..percpu" or "?.foo".
@@ -172,18 +137,9 @@ class KindChecker {
     const uint32_t end = btf_->str_end();
     if (begin == end) return;
     valid_names_.assign(end, false);
-    const unsigned char* s = reinterpret_cast<const unsigned char*>(Str(begin));
-    // The section ends with a NUL (ValidateHeader), so each scan stops in it.
-    const uint32_t len = end - begin;
-    for (uint32_t i = 0; i < len;) {
-      const uint32_t start = i;
-      uint8_t ok = kIdent.ok[s[i]] & 1;
-      if (s[i] != 0) {
-        for (++i; s[i] != 0; ++i) ok &= kIdent.ok[s[i]] >> 1;
-      }
-      if (ok && i - start <= kNameMax) valid_names_[begin + start] = true;
-      ++i;  // past the NUL
-    }
+    // The section ends with a NUL (ValidateHeader).
+    MarkIdentifierStrings(reinterpret_cast<const unsigned char*>(Str(begin)), end - begin,
+                          begin, &valid_names_);
   }
   const struct btf_type* T(uint32_t id) const {
     return id == 0 ? nullptr : btf_->type(id);
