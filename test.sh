@@ -54,6 +54,9 @@ run "TSan" test --config=tsan "${sanitized[@]}"
 # The race harness as users run it, for a bounded time, under both.
 run_command "btfreg race (ASan)" bazel run --config=asan //tools:btfreg -- race --duration 5
 run_command "btfreg race (TSan)" bazel run --config=tsan //tools:btfreg -- race --duration 5
+# ... and with the verifier threads as QSBR readers (registry/rcu.h).
+run_command "btfreg race --qsbr (ASan)" bazel run --config=asan //tools:btfreg -- race --qsbr --duration 5
+run_command "btfreg race --qsbr (TSan)" bazel run --config=tsan //tools:btfreg -- race --qsbr --duration 5
 # Hostile input: the libFuzzer target replays its corpus, then runs a fixed
 # number of executions from a fixed seed (the same every time).
 run_command "fuzz btf (corpus, then -seed=1)" bash tests/fuzz/run_fuzzer.sh --ci
