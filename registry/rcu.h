@@ -64,11 +64,9 @@ namespace internal {
 // Whether the calling thread is an online QSBR reader. btfreg's own
 // variable (rcu.cc), read inline; never liburcu's.
 extern __thread bool t_qsbr_online;
-#ifndef NDEBUG
-// Read sections a QSBR reader is inside (debug builds check that it does
-// not announce a quiescent state in one).
+// Read sections a QSBR reader is inside (debug builds count them, and check
+// that it does not announce a quiescent state in one).
 extern __thread int t_qsbr_depth;
-#endif
 }  // namespace internal
 
 // rcu_read_lock() / rcu_read_unlock() of the memb flavour for the calling

@@ -36,7 +36,7 @@ for h in "${headers[@]}"; do install -D -m 644 "$h" "$prefix/include/btfreg/$h";
 rm -f "$prefix/lib/libbtfreg.a"
 {
   echo "CREATE $prefix/lib/libbtfreg.a"
-  for a in btf/libbtf.lo btf/liblibbpf_status.lo btf/libread_file.lo core/libcore.lo registry/librcu.lo registry/libregistry.lo \
+  for a in btf/libbtf.lo btf/liblibbpf_status.lo btf/libread_file.lo core/libcore.lo registry/libregistry.lo \
            registry/libkernel_mirror.lo verifier_state/libverifier_state.lo; do
     echo "ADDLIB $bin/$a"
   done
