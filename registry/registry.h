@@ -324,7 +324,7 @@ class Registry {
   bool WithBtf(uint32_t id, Fn&& fn) const {
     rcu::ReadSection rs;
     const internal::BtfObject* obj = ids_.Lookup(id);
-    if (obj == nullptr) return false;
+    if (__builtin_expect(obj == nullptr, 0)) return false;
     fn(obj->btf());
     return true;
   }

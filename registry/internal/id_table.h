@@ -46,7 +46,8 @@ class IdTable {
     assert(rcu::InReadSection() && "lock-free lookup outside a read section");
     const Table* t = table_.load(std::memory_order_acquire);
     BtfObject* obj = t->slots()[id & t->mask].load(std::memory_order_acquire);
-    if (obj == nullptr || obj->id() != id) return nullptr;
+    // A lookup that hits is the one to lay out straight.
+    if (__builtin_expect(obj == nullptr || obj->id() != id, 0)) return nullptr;
     return obj;
   }
 
