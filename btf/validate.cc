@@ -71,6 +71,8 @@ uint32_t Edge(const struct btf_type* t, uint32_t i) {
 struct Frame {
   uint32_t id;
   uint32_t next_edge;
+  uint32_t edges;            // the type's edge count, counted once
+  const struct btf_type* t;  // the type, looked up once
 };
 
 // Iterative depth-first search over the own types [first, end); edges into
@@ -94,7 +96,7 @@ absl::Status DepthFirst(const TypeTable* btf, uint32_t first, uint32_t end,
       return on_done(t, id);
     }
     color[id - first] = kGrey;
-    stack.push_back({id, 0});
+    stack.push_back({id, 0, count(t), t});
     return absl::OkStatus();
   };
   for (uint32_t root = first; root < end; ++root) {
@@ -102,9 +104,8 @@ absl::Status DepthFirst(const TypeTable* btf, uint32_t first, uint32_t end,
     if (absl::Status s = enter(root); !s.ok()) return s;
     while (!stack.empty()) {
       Frame& f = stack.back();
-      const struct btf_type* t = btf->type(f.id);
-      if (f.next_edge < count(t)) {
-        const uint32_t to = edge(t, f.next_edge++);
+      if (f.next_edge < f.edges) {
+        const uint32_t to = edge(f.t, f.next_edge++);
         if (to < first) continue;
         if (color[to - first] == kGrey) {
           absl::Status s = on_back(stack, to);
@@ -114,7 +115,7 @@ absl::Status DepthFirst(const TypeTable* btf, uint32_t first, uint32_t end,
         }
         continue;
       }
-      absl::Status s = on_done(t, f.id);
+      absl::Status s = on_done(f.t, f.id);
       if (!s.ok()) return s;
       color[f.id - first] = kBlack;
       stack.pop_back();
