@@ -50,17 +50,23 @@ uint32_t ThreadRefs::AllocateSlot() {
   return s.next_slot < kSlots ? s.next_slot++ : kNoSlot;
 }
 
+template <typename Fn>
+void ThreadRefs::ForEachBlock(State& s, uint32_t slot, Fn fn) {
+  for (Block* b = s.all; b != nullptr; b = b->next) {
+    Counts* chunk = b->chunks[slot / kChunk].load(std::memory_order_acquire);
+    if (chunk != nullptr) fn(chunk[slot % kChunk]);
+  }
+}
+
 int64_t ThreadRefs::Drain(uint32_t slot) {
   assert(slot < kSlots && "Drain of no slot");
   State& s = GetState();
   std::lock_guard<std::mutex> l(s.mu);
   int64_t sum = 0;
-  for (Block* b = s.all; b != nullptr; b = b->next) {
-    Counts* chunk = b->chunks[slot / kChunk].load(std::memory_order_acquire);
-    if (chunk == nullptr) continue;
-    sum += chunk[slot % kChunk].taken.exchange(0, std::memory_order_relaxed);
-    sum -= chunk[slot % kChunk].dropped.exchange(0, std::memory_order_relaxed);
-  }
+  ForEachBlock(s, slot, [&](Counts& c) {
+    sum += c.taken.exchange(0, std::memory_order_relaxed);
+    sum -= c.dropped.exchange(0, std::memory_order_relaxed);
+  });
   s.free_slots.push_back(slot);
   return sum;
 }
@@ -69,14 +75,12 @@ int64_t ThreadRefs::Sum(uint32_t slot) {
   State& s = GetState();
   std::lock_guard<std::mutex> l(s.mu);
   int64_t sum = 0;
-  for (Block* b = s.all; b != nullptr; b = b->next) {
-    Counts* chunk = b->chunks[slot / kChunk].load(std::memory_order_acquire);
-    if (chunk == nullptr) continue;
+  ForEachBlock(s, slot, [&](Counts& c) {
     // Dropped first: a reference taken and dropped on this thread meanwhile
     // is then seen taken, never only dropped.
-    const int64_t dropped = chunk[slot % kChunk].dropped.load(std::memory_order_acquire);
-    sum += chunk[slot % kChunk].taken.load(std::memory_order_acquire) - dropped;
-  }
+    const int64_t dropped = c.dropped.load(std::memory_order_acquire);
+    sum += c.taken.load(std::memory_order_acquire) - dropped;
+  });
   return sum;
 }
 

@@ -94,6 +94,10 @@ class ThreadRefs {
   struct State;
   struct BlockOwner;  // gives a thread's block back when it exits
   static State& GetState();
+  // Calls fn(Counts&) with the slot's counters in every block that has
+  // them. REQUIRES: s.mu held.
+  template <typename Fn>
+  static void ForEachBlock(State& s, uint32_t slot, Fn fn);
   static Counts* CounterSlow(uint32_t slot);
   static void Bump(std::atomic<int64_t>& n) {
     n.store(n.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
