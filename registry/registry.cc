@@ -84,6 +84,10 @@ void DrainThreadRefs(void* arg) {
   PutAtomic(obj, ThreadRefs::kBias - threads);
 }
 
+// Every object that can have a handle can count per thread too.
+static_assert(ThreadRefs::kSlots >= HandleTable::kSlots,
+              "ThreadRefs: fewer counter slots than the registry has handles");
+
 void StartThreadRefs(BtfObject* obj) {
   if (fault::AtomicRefsOnly()) return;
   obj->ref_slot_ = ThreadRefs::AllocateSlot();

@@ -7,6 +7,11 @@
 namespace btfreg {
 namespace internal {
 
+// A chunk of counters is one 4 KiB page of a thread's own, its two counters
+// per slot side by side.
+static_assert(sizeof(ThreadRefs::Counts) * ThreadRefs::kChunk == 4096,
+              "ThreadRefs: a chunk of counters must be one 4 KiB page");
+
 __thread ThreadRefs::Block* ThreadRefs::t_block = nullptr;
 __thread bool ThreadRefs::t_exited = false;
 

@@ -43,8 +43,10 @@ namespace internal {
 class ThreadRefs {
  public:
   static constexpr uint32_t kChunk = 256;     // slots per chunk (4 KiB)
-  static constexpr uint32_t kChunks = 16;
-  static constexpr uint32_t kSlots = kChunk * kChunks;  // objects counted per thread
+  static constexpr uint32_t kChunks = 64;  // allocated as a thread first counts in one
+  // Objects counted per thread, as many as the registry has handles; one
+  // published beyond them counts in its atomic count alone.
+  static constexpr uint32_t kSlots = kChunk * kChunks;
   static constexpr uint32_t kNoSlot = ~0u;
   // What an object's atomic count carries while its references are counted
   // per thread: far more than it could ever lose to puts counted there.
