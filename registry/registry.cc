@@ -60,19 +60,21 @@ void PutAtomic(BtfObject* obj, int64_t n) {
 }
 
 int64_t UseCount(const BtfObject* obj) {
+  // refcnt_ carries the bias from StartThreadRefs until the drain, which
+  // may come a grace period after the object stopped counting per thread:
+  // the bias, not percpu_, says whether the threads' counters are in.
+  constexpr int64_t kBiased = ThreadRefs::kBias / 2;
   for (;;) {
-    if (!obj->percpu_.load(std::memory_order_seq_cst)) {
-      return obj->refcnt_.load(std::memory_order_relaxed);
+    if (obj->refcnt_.load(std::memory_order_seq_cst) < kBiased) {
+      return obj->refcnt_.load(std::memory_order_seq_cst);
     }
     // The threads' counters first, then the atomic count: a reference a
     // thread moves from its counter to refcnt_ (a copy, then a put) is seen
     // at most twice, never missed.
     const int64_t threads = ThreadRefs::Sum(obj->ref_slot_);
     const int64_t atomic = obj->refcnt_.load(std::memory_order_seq_cst);
-    // Still counting per thread, so not drained in between: the bias is in.
-    if (obj->percpu_.load(std::memory_order_seq_cst)) {
-      return atomic - ThreadRefs::kBias + threads;
-    }
+    // Not drained in between (the bias is still in): the sum holds.
+    if (atomic >= kBiased) return atomic - ThreadRefs::kBias + threads;
   }
 }
 

@@ -380,6 +380,29 @@ TEST_F(RegistryTest, AQsbrReaderHoldsUpTheFreeUntilItsQuiescentState) {
   EXPECT_FALSE(rcu::QsbrIsOnline());  // this thread never was
 }
 
+// use_count sums the threads' counts while they are kept, including in the
+// grace period between an object's going and the drain of its counts.
+TEST_F(RegistryTest, UseCountIsExactBeforeTheCountsAreSummed) {
+  BtfRef mod = Load("counted");
+  BtfRef by_id = registry_.GetById(mod.id());  // counted in this thread's counter
+  EXPECT_EQ(mod.use_count(), 3);  // the registry's, mod, by_id
+  {
+    rcu::ReadSection rs;  // holds up the grace period the drain waits for
+    AllowLocksInReadSectionForTesting going_takes_the_registry_lock;
+    ASSERT_TRUE(registry_.ModuleGoing("counted").ok());
+    EXPECT_EQ(mod.use_count(), 2);
+    by_id.reset();
+    EXPECT_EQ(mod.use_count(), 1);
+    EXPECT_EQ(registry_.Stats().going_referenced, 1);
+  }
+  rcu::Barrier();  // drained: the count is in the atomic count alone
+  EXPECT_EQ(mod.use_count(), 1);
+  mod.reset();
+  rcu::Barrier();
+  EXPECT_EQ(registry_.Stats().going_referenced, 0);
+  EXPECT_EQ(registry_.Stats().awaiting_grace, 0);
+}
+
 TEST_F(RegistryTest, SnapshotListsBaseFirstThenModulesById) {
   Load("s1");
   Load("s2", /*live=*/false);
