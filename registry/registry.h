@@ -329,8 +329,9 @@ class Registry {
     return true;
   }
 
-  // For batches of lookups: borrowed pointers valid until `rs` ends.
-  // nullptr for an unknown or going id.
+  // For batches of lookups: borrowed pointers valid until `rs` ends (on a
+  // QSBR reader, until its next quiescent state; see rcu.h). nullptr for an
+  // unknown or going id.
   const Btf* Borrow(uint32_t id, const rcu::ReadSection& rs) const {
     (void)rs;
     const internal::BtfObject* obj = ids_.Lookup(id);
