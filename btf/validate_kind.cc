@@ -112,8 +112,9 @@ bool IsModifier(const struct btf_type* t) {
 
 class KindChecker {
  public:
-  KindChecker(const TypeTable* btf, absl::string_view name, bool object_file)
-      : btf_(btf), name_(name), object_file_(object_file) {
+  KindChecker(const TypeTable* btf, uint32_t first, absl::string_view name, bool object_file)
+      : btf_(btf), name_(name), object_file_(object_file), first_(first),
+        values_(btf->type_cnt() - first, Value{0, 0, 0, 0}) {
     FindIdentifiers();
   }
 
@@ -145,16 +146,42 @@ class KindChecker {
     return id == 0 ? nullptr : btf_->type(id);
   }
   // Follows modifiers and typedefs; nullptr for void.
-  const struct btf_type* Resolve(uint32_t id, uint32_t* out = nullptr) const {
+  const struct btf_type* Resolve(uint32_t id) const {
     for (int i = 0; i < kChainLimit; ++i) {
       const struct btf_type* t = T(id);
-      if (t == nullptr || !IsModifier(t)) {
-        if (out) *out = id;
-        return t;
-      }
+      if (t == nullptr || !IsModifier(t)) return t;
       id = t->type;
     }
     return nullptr;
+  }
+  // What the resolve pass asks of the type an id resolves to (Resolve),
+  // packed in a word and remembered per own type: vmlinux's members and
+  // parameters name the same few thousand types about 700k times, and this
+  // reads a 4-byte entry instead of following the chain through the type
+  // records each time. Computed by Resolve itself, so the answers are its.
+  struct Value {
+    uint8_t kind;      // the resolved type's kind; kNoType for void or a chain too long
+    uint8_t flags;     // kValueOk: may be a value's type; kRegularInt: RegularInt
+    uint8_t int_bits;  // an INT's BTF_INT_BITS (Meta bounds them by 128)
+    uint8_t size;      // its size, capped at 255 (what the rules compare it to is smaller)
+  };
+  static constexpr uint8_t kNoType = 0xff;
+  static constexpr uint8_t kValueOk = 1, kRegularInt = 2;
+  static_assert(sizeof(Value) == 4, "Value: one 4-byte entry per type");
+  Value ResolvedValue(uint32_t id) {
+    const bool own = id >= first_ && id - first_ < values_.size();
+    if (own && values_[id - first_].kind != 0) return values_[id - first_];
+    Value v{kNoType, 0, 0, 0};
+    if (const struct btf_type* t = Resolve(id)) {
+      v.kind = static_cast<uint8_t>(btf_kind(t));
+      if (IsValueKind(btf_kind(t)) && !btf_is_fwd(t)) v.flags |= kValueOk;
+      if (RegularInt(t)) v.flags |= kRegularInt;
+      if (btf_is_int(t)) v.int_bits = static_cast<uint8_t>(BTF_INT_BITS(*reinterpret_cast<const uint32_t*>(t + 1)));
+      v.size = static_cast<uint8_t>(t->size < 255 ? t->size : 255);
+    }
+    // kind 0 (BTF_KIND_UNKN) never resolves, so 0 can mean "not yet".
+    if (own) values_[id - first_] = v;
+    return v;
   }
   // The kernel's btf_type_int_is_regular: whole bytes from bit 0, a power
   // of two up to 16 of them. (It judges the bits, not the INT's size.)
@@ -330,12 +357,14 @@ class KindChecker {
       }
       case BTF_KIND_ARRAY: {
         const struct btf_array* a = btf_array(t);
-        if (!RegularInt(Resolve(a->index_type))) return Bad(name_, id, "invalid index type");
-        const struct btf_type* e = Resolve(a->type);
-        if (e == nullptr || !IsValueKind(btf_kind(e)) || btf_is_fwd(e)) {
-          return Bad(name_, id, "invalid elem type");
+        if (!(ResolvedValue(a->index_type).flags & kRegularInt)) {
+          return Bad(name_, id, "invalid index type");
         }
-        if (btf_is_int(e) && !RegularInt(e)) return Bad(name_, id, "invalid array of int");
+        const Value e = ResolvedValue(a->type);
+        if (!(e.flags & kValueOk)) return Bad(name_, id, "invalid elem type");
+        if (e.kind == BTF_KIND_INT && !(e.flags & kRegularInt)) {
+          return Bad(name_, id, "invalid array of int");
+        }
         if (btf_->ResolveSize(id) < 0) {
           return Bad(name_, id, "array size overflows 32 bits");
         }
@@ -348,13 +377,9 @@ class KindChecker {
         return Proto(id, t, /*for_func=*/false);
       case BTF_KIND_FUNC:
         return Proto(id, T(t->type), /*for_func=*/true);
-      case BTF_KIND_VAR: {
-        const struct btf_type* v = Resolve(t->type);
-        if (v == nullptr || !IsValueKind(btf_kind(v)) || btf_is_fwd(v)) {
-          return Bad(name_, id, "VAR of invalid type");
-        }
+      case BTF_KIND_VAR:
+        if (!(ResolvedValue(t->type).flags & kValueOk)) return Bad(name_, id, "VAR of invalid type");
         return absl::OkStatus();
-      }
       case BTF_KIND_DATASEC: {
         const struct btf_var_secinfo* v = btf_var_secinfos(t);
         for (uint32_t i = 0; i < btf_vlen(t); ++i) {
@@ -418,32 +443,31 @@ class KindChecker {
   absl::Status Members(uint32_t id, const struct btf_type* t) {
     const struct btf_member* m = btf_members(t);
     for (uint32_t i = 0; i < btf_vlen(t); ++i) {
-      uint32_t mid = 0;
-      const struct btf_type* mt = Resolve(m[i].type, &mid);
-      if (mt == nullptr || !IsValueKind(btf_kind(mt)) || btf_is_fwd(mt)) {
-        return Bad(name_, id, absl::StrCat("invalid member ", i));
-      }
+      const Value mt = ResolvedValue(m[i].type);
+      if (!(mt.flags & kValueOk)) return Bad(name_, id, absl::StrCat("invalid member ", i));
       const uint32_t off = btf_member_bit_offset(t, i);
       const uint32_t bits = btf_member_bitfield_size(t, i);
-      if (btf_is_int(mt)) {
+      if (mt.kind == BTF_KIND_INT) {
         // Without kind_flag an int member may sit at any bit (the old
         // bitfield encoding); with it, only a bitfield may.
         if (btf_kflag(t) && bits == 0 && off % 8 != 0) {
           return Bad(name_, id, absl::StrCat("invalid member offset (member ", i, ")"));
         }
-        if (btf_kflag(t) && !RegularInt(mt)) {
+        if (btf_kflag(t) && !(mt.flags & kRegularInt)) {
           return Bad(name_, id, absl::StrCat("invalid member base type (member ", i, ")"));
         }
-        if (bits > BTF_INT_BITS(*reinterpret_cast<const uint32_t*>(mt + 1))) {
+        if (bits > mt.int_bits) {
           return Bad(name_, id, absl::StrCat("invalid member bitfield_size (member ", i, ")"));
         }
         continue;
       }
-      if (btf_is_any_enum(mt)) {
+      if (mt.kind == BTF_KIND_ENUM || mt.kind == BTF_KIND_ENUM64) {
         if (bits == 0 && off % 8 != 0) {
           return Bad(name_, id, absl::StrCat("invalid member offset (member ", i, ")"));
         }
-        if (bits > mt->size * 8) {  // btf_enum_check_kflag_member
+        // btf_enum_check_kflag_member. (bits < 256: a size capped at 255
+        // compares as the size would.)
+        if (bits > uint32_t{mt.size} * 8) {
           return Bad(name_, id, absl::StrCat("invalid member bitfield_size (member ", i, ")"));
         }
         continue;
@@ -454,8 +478,8 @@ class KindChecker {
       if (off % 8 != 0) {
         return Bad(name_, id, absl::StrCat("member ", i, " is not byte aligned"));
       }
-      if (btf_is_float(mt)) {
-        const uint32_t align = mt->size < 8 ? mt->size : 8;
+      if (mt.kind == BTF_KIND_FLOAT) {
+        const uint32_t align = mt.size < 8 ? mt.size : 8;
         if ((off / 8) % align != 0) {
           return Bad(name_, id, absl::StrCat("member ", i, " is not properly aligned"));
         }
@@ -479,11 +503,8 @@ class KindChecker {
     }
     // Returns and arguments must have a size (the kernel's btf_type_id_size):
     // not void (but a last "..."), a FWD, a FUNC or a FUNC_PROTO.
-    if (proto->type != 0) {
-      const struct btf_type* r = Resolve(proto->type);
-      if (r == nullptr || !IsValueKind(btf_kind(r)) || btf_is_fwd(r)) {
-        return Bad(name_, id, "invalid return type");
-      }
+    if (proto->type != 0 && !(ResolvedValue(proto->type).flags & kValueOk)) {
+      return Bad(name_, id, "invalid return type");
     }
     const struct btf_param* p = btf_params(proto);
     const uint32_t n = btf_vlen(proto);
@@ -495,8 +516,7 @@ class KindChecker {
         if (i + 1 != n || p[i].name_off != 0) return bad_arg();
         continue;
       }
-      const struct btf_type* a = Resolve(p[i].type);
-      if (a == nullptr || !IsValueKind(btf_kind(a)) || btf_is_fwd(a)) return bad_arg();
+      if (!(ResolvedValue(p[i].type).flags & kValueOk)) return bad_arg();
       if (p[i].name_off != 0 && !Identifier(p[i].name_off)) return bad_arg();
     }
     return absl::OkStatus();
@@ -506,6 +526,8 @@ class KindChecker {
   absl::string_view name_;
   bool object_file_;
   std::vector<bool> valid_names_;  // by string offset, for Identifier
+  const uint32_t first_;           // the first own type
+  std::vector<Value> values_;      // by id - first_, for ResolvedValue
 };
 
 }  // namespace
@@ -516,7 +538,7 @@ absl::Status ValidateKernelRules(const TypeTable* btf, uint32_t first,
   if (first == 1 && end == 1) {
     return absl::InvalidArgumentError(absl::StrCat(name, ": no type found"));
   }
-  KindChecker k(btf, name, object_file);
+  KindChecker k(btf, first, name, object_file);
   for (uint32_t id = first; id < end; ++id) {
     absl::Status s = k.Meta(id);
     if (!s.ok()) return s;
