@@ -322,6 +322,38 @@ class TypeChecker {
     }
   }
 
+  // What CheckMembers asks of a member's type, packed in a word and
+  // remembered per own type (vmlinux's members name the same few thousand
+  // types about 600k times): ResolveSize (bits 0-31), or kNoSize if it has
+  // none; kInt if ResolveType finds an INT, whose offset + bits (at most
+  // 510) are bits 32-47. Computed by those two calls, once
+  // per type, so the answers are theirs. Sized by PrepareShapes.
+  static constexpr uint64_t kKnown = uint64_t{1} << 63;
+  static constexpr uint64_t kNoSize = uint64_t{1} << 62;
+  static constexpr uint64_t kInt = uint64_t{1} << 61;
+  void PrepareShapes(uint32_t first) {
+    shapes_first_ = first;
+    shapes_.assign(count_ - first, 0);
+  }
+  uint64_t Shape(uint32_t type_id) {
+    const bool own = type_id >= shapes_first_ && type_id - shapes_first_ < shapes_.size();
+    if (own && shapes_[type_id - shapes_first_] != 0) return shapes_[type_id - shapes_first_];
+    uint64_t shape = kKnown;
+    const int64_t size = btf_->ResolveSize(type_id);
+    if (size < 0) {
+      shape |= kNoSize;
+    } else {
+      shape |= static_cast<uint64_t>(size) & 0xffffffffu;
+      const struct btf_type* mt = btf_->type(btf_->ResolveType(type_id));
+      if (mt != nullptr && btf_is_int(mt)) {
+        const uint32_t enc = *reinterpret_cast<const uint32_t*>(mt + 1);
+        shape |= kInt | uint64_t{BTF_INT_OFFSET(enc) + BTF_INT_BITS(enc)} << 32;
+      }
+    }
+    if (own) shapes_[type_id - shapes_first_] = shape;
+    return shape;
+  }
+
   // After the loop checks: every member lies inside its struct. Sets
   // `*ordered` for a struct whose members do not overlap and are in order.
   absl::Status CheckMembers(uint32_t id, bool* ordered) {
@@ -341,20 +373,13 @@ class TypeChecker {
       // bits (an INT's size may exceed them), anything else by its size.
       uint64_t end = start + bits;
       if (bits == 0) {
-        long long size = btf_->ResolveSize(m[i].type);
-        if (size < 0) {
+        const uint64_t shape = Shape(m[i].type);
+        if (shape & kNoSize) {
           return Bad(name_, absl::StrCat("type ", id, " member ", i,
                                          " has a type of no valid size"));
         }
-        off += uint64_t(size) * 8;
-        const struct btf_type* mt =
-            btf_->type(btf_->ResolveType(m[i].type));
-        if (mt != nullptr && btf_is_int(mt)) {
-          const uint32_t enc = *reinterpret_cast<const uint32_t*>(mt + 1);
-          end = start + BTF_INT_OFFSET(enc) + BTF_INT_BITS(enc);
-        } else {
-          end = off;
-        }
+        off += (shape & 0xffffffffu) * 8;
+        end = (shape & kInt) ? start + ((shape >> 32) & 0xffff) : off;
       }
       prev_end = off + bits;
       if (end > limit) {
@@ -375,6 +400,8 @@ class TypeChecker {
   absl::string_view name_;
   uint32_t count_;
   uint32_t str_end_;
+  uint32_t shapes_first_ = 0;
+  std::vector<uint64_t> shapes_;  // by id - shapes_first_, for Shape
 };
 
 }  // namespace
@@ -581,6 +608,7 @@ absl::Status ValidateTypes(const TypeTable* btf, uint32_t first,
   absl::Status rules = ValidateKernelRules(btf, first, name, object_file);
   if (!rules.ok()) return rules;
   ordered->assign(end - first, false);
+  checker.PrepareShapes(first);
   for (uint32_t id = first; id < end; ++id) {
     bool in_order = false;
     absl::Status s = checker.CheckMembers(id, &in_order);
