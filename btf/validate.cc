@@ -331,9 +331,11 @@ class TypeChecker {
   static constexpr uint64_t kKnown = uint64_t{1} << 63;
   static constexpr uint64_t kNoSize = uint64_t{1} << 62;
   static constexpr uint64_t kInt = uint64_t{1} << 61;
+  // Small BTF (a module of a few types) asks too little for a memo to pay
+  // for its allocation: kMemoFrom types and up.
   void PrepareShapes(uint32_t first) {
     shapes_first_ = first;
-    shapes_.assign(count_ - first, 0);
+    if (count_ - first >= kMemoFrom) shapes_.assign(count_ - first, 0);
   }
   uint64_t Shape(uint32_t type_id) {
     const bool own = type_id >= shapes_first_ && type_id - shapes_first_ < shapes_.size();

@@ -42,6 +42,10 @@ absl::Status ValidateHeader(absl::Span<const uint8_t> raw,
 // it already is that long. REQUIRES: ValidateHeader(raw) succeeded.
 std::vector<uint8_t> TrimHeader(absl::Span<const uint8_t> raw);
 
+// Below this many own types, the validator's per-type memos are not worth
+// their allocation (a module of a few types), and are not made.
+inline constexpr uint32_t kMemoFrom = 1024;
+
 // How deep types may nest by value. The kernel resolves with a 32-deep
 // stack; vmlinux nests far less. Walks, sizes and layouts recurse this deep
 // at most.

@@ -114,7 +114,8 @@ class KindChecker {
  public:
   KindChecker(const TypeTable* btf, uint32_t first, absl::string_view name, bool object_file)
       : btf_(btf), name_(name), object_file_(object_file), first_(first),
-        values_(btf->type_cnt() - first, Value{0, 0, 0, 0}) {
+        values_(btf->type_cnt() - first >= kMemoFrom ? btf->type_cnt() - first : 0,
+                Value{0, 0, 0, 0}) {
     FindIdentifiers();
   }
 
