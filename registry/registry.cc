@@ -190,16 +190,9 @@ BtfRef Registry::PublishLocked(std::unique_ptr<const Btf> btf, absl::string_view
 }
 
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline internal::BtfObject* Registry::TryGetInReadSection(
-    internal::BtfObject* obj, const rcu::ReadSection&) {
+    internal::BtfObject* obj, const rcu::ReadSection& rs) {
   if (obj == nullptr) return nullptr;
-  // Counting per thread: the object is live, and cannot be drained before
-  // this read section ends.
-  if (obj->percpu_.load(std::memory_order_relaxed)) {
-    if (internal::ThreadRefs::Counts* c = internal::ThreadRefs::Counter(obj->ref_slot_)) {
-      internal::ThreadRefs::Took(c);
-      return obj;
-    }
-  }
+  if (TakeCountedPerThread(obj, rs)) return obj;
   int64_t n = obj->refcnt_.load(std::memory_order_relaxed);
   while (n != 0) {
     if (obj->refcnt_.compare_exchange_weak(n, n + 1, std::memory_order_acquire,

@@ -380,16 +380,20 @@ class Registry {
   };
   using EntryMap = absl::flat_hash_map<std::string, Entry>;
 
-  // Inside a read section: a new reference to `obj`, counted in this
-  // thread's counter, if `obj` counts its references per thread (which it
-  // does until a grace period after it goes: so the reference holds it);
-  // else an empty BtfRef.
-  static BtfRef TakePerThread(internal::BtfObject* obj, const rcu::ReadSection&) {
-    if (!obj->percpu_.load(std::memory_order_relaxed)) return BtfRef();
+  // Inside a read section: counts a new reference to `obj` in this
+  // thread's counter and returns true, if `obj` counts its references per
+  // thread (which it does until a grace period after it goes: so the
+  // reference holds it) and this thread has a counter; else false.
+  static bool TakeCountedPerThread(internal::BtfObject* obj, const rcu::ReadSection&) {
+    if (!obj->percpu_.load(std::memory_order_relaxed)) return false;
     internal::ThreadRefs::Counts* c = internal::ThreadRefs::Counter(obj->ref_slot_);
-    if (c == nullptr) return BtfRef();
+    if (c == nullptr) return false;
     internal::ThreadRefs::Took(c);
-    return BtfRef(obj);
+    return true;
+  }
+  // The same as a BtfRef: the new reference, or an empty one.
+  static BtfRef TakePerThread(internal::BtfObject* obj, const rcu::ReadSection& rs) {
+    return TakeCountedPerThread(obj, rs) ? BtfRef(obj) : BtfRef();
   }
   // GetById and GetByKernelId the whole way: the fault-injection build's
   // hooks, objects that count in their atomic count alone, threads without
