@@ -7,7 +7,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-50}
-targets=(//registry:random_test //tests:kernel_diff_test)
+targets=(//registry:random_test //tests:kernel_diff_test //btf:identifiers_test)
 bazel build "${targets[@]}" >/dev/null 2>&1 || { bazel build "${targets[@]}"; exit 1; }
 failed=()
 for ((i = 0; i < n; i++)); do
