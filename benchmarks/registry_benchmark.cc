@@ -179,79 +179,65 @@ void RunLookups(benchmark::State& state, Body body, Reader reader = Reader::kMem
   RunLookupsOf(state, Ids(state.range(0)), body, reader);
 }
 
-// The floor of a lookup by id: a table of slots indexed by id & mask, one
-// acquire load, as the registry's id table is laid out, without its read
-// section, id check or going check. The baseline for the ratios of issue 17.
-struct BareSlots {
+// Two floors of a lookup by id, over the same ids, in tables laid out as
+// the registry's id table is (slot id & mask), without a read section:
+// - bare: one acquire load of the Btf*, no id check, no going check (the
+//   baseline for the ratios of issue 17);
+// - checked: each slot holds the id beside the Btf*, and a lookup compares
+//   it (one more load, in the slot's own cache line): what a lookup that
+//   must not return another object for a stale id costs at the least,
+//   whatever reclaims the objects.
+struct Floors {
+  struct Entry {
+    std::atomic<uint32_t> id;
+    std::atomic<const Btf*> btf;
+  };
   uint32_t mask = 0;
-  std::unique_ptr<std::atomic<const Btf*>[]> slots;
+  std::unique_ptr<std::atomic<const Btf*>[]> bare;
+  std::unique_ptr<Entry[]> checked;
 };
-const BareSlots& GetBareSlots(int modules) {
+const Floors& GetFloors(int modules) {
   static std::mutex mu;
-  static std::unordered_map<int, BareSlots> cache;
+  static std::unordered_map<int, Floors> cache;
   std::lock_guard<std::mutex> l(mu);
-  BareSlots& b = cache[modules];
-  if (!b.slots) {
+  Floors& f = cache[modules];
+  if (!f.bare) {
     World& w = GetWorld();
     const auto& ids = Ids(modules);
     uint32_t max_id = 0;
     for (uint32_t id : ids) max_id = std::max(max_id, id);
     uint32_t size = 16;
     while (size < 2 * (max_id + 1)) size *= 2;  // ids are consecutive: distinct slots
-    b.mask = size - 1;
-    b.slots.reset(new std::atomic<const Btf*>[size]);
-    for (uint32_t i = 0; i < size; ++i) b.slots[i].store(nullptr);
-    for (uint32_t id : ids) b.slots[id & b.mask].store(w.registry.GetById(id).get());
+    f.mask = size - 1;
+    f.bare.reset(new std::atomic<const Btf*>[size]);
+    f.checked.reset(new Floors::Entry[size]);
+    for (uint32_t i = 0; i < size; ++i) {
+      f.bare[i].store(nullptr);
+      f.checked[i].id.store(0);
+      f.checked[i].btf.store(nullptr);
+    }
+    for (uint32_t id : ids) {
+      const Btf* btf = w.registry.GetById(id).get();  // the registry keeps it
+      f.bare[id & f.mask].store(btf);
+      f.checked[id & f.mask].btf.store(btf);
+      f.checked[id & f.mask].id.store(id);
+    }
   }
-  return b;
+  return f;
 }
 
 void BM_BareSlotRead(benchmark::State& state) {
-  const BareSlots& b = GetBareSlots(state.range(0));
+  const Floors& f = GetFloors(state.range(0));
   RunLookups(state, [&](uint32_t id) -> uint64_t {
-    const Btf* btf = b.slots[id & b.mask].load(std::memory_order_acquire);
+    const Btf* btf = f.bare[id & f.mask].load(std::memory_order_acquire);
     return btf != nullptr ? btf->type_count() : 0;
   });
 }
 
-// A floor that refuses a stale id: each slot holds the id beside the Btf,
-// and a lookup compares it (one more load, in the slot's own cache line),
-// still without a read section. What a lookup that must not return another
-// object for a stale id costs at the least, whatever reclaims the objects.
-struct CheckedSlots {
-  struct Entry {
-    std::atomic<uint32_t> id;
-    std::atomic<const Btf*> btf;
-  };
-  uint32_t mask = 0;
-  std::unique_ptr<Entry[]> slots;
-};
-const CheckedSlots& GetCheckedSlots(int modules) {
-  static std::mutex mu;
-  static std::unordered_map<int, CheckedSlots> cache;
-  std::lock_guard<std::mutex> l(mu);
-  CheckedSlots& c = cache[modules];
-  if (!c.slots) {
-    World& w = GetWorld();
-    const BareSlots& b = GetBareSlots(modules);  // the same size and ids
-    c.mask = b.mask;
-    c.slots.reset(new CheckedSlots::Entry[b.mask + 1]);
-    for (uint32_t i = 0; i <= b.mask; ++i) {
-      c.slots[i].id.store(0);
-      c.slots[i].btf.store(nullptr);
-    }
-    for (uint32_t id : Ids(modules)) {
-      c.slots[id & c.mask].btf.store(w.registry.GetById(id).get());
-      c.slots[id & c.mask].id.store(id);
-    }
-  }
-  return c;
-}
-
 void BM_CheckedSlotRead(benchmark::State& state) {
-  const CheckedSlots& c = GetCheckedSlots(state.range(0));
+  const Floors& f = GetFloors(state.range(0));
   RunLookups(state, [&](uint32_t id) -> uint64_t {
-    const CheckedSlots::Entry& e = c.slots[id & c.mask];
+    const Floors::Entry& e = f.checked[id & f.mask];
     if (__builtin_expect(e.id.load(std::memory_order_acquire) != id, 0)) return 0;
     const Btf* btf = e.btf.load(std::memory_order_acquire);
     return btf != nullptr ? btf->type_count() : 0;
