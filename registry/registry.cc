@@ -65,9 +65,8 @@ int64_t UseCount(const BtfObject* obj) {
   // the bias, not percpu_, says whether the threads' counters are in.
   constexpr int64_t kBiased = ThreadRefs::kBias / 2;
   for (;;) {
-    if (obj->refcnt_.load(std::memory_order_seq_cst) < kBiased) {
-      return obj->refcnt_.load(std::memory_order_seq_cst);
-    }
+    const int64_t count = obj->refcnt_.load(std::memory_order_seq_cst);
+    if (count < kBiased) return count;  // exact: drained, or never per thread
     // The threads' counters first, then the atomic count: a reference a
     // thread moves from its counter to refcnt_ (a copy, then a put) is seen
     // at most twice, never missed.
@@ -235,7 +234,6 @@ BtfRef Registry::GetLockFree(Lookup lookup) {
 BtfRef Registry::GetByHandle(BtfHandle handle) const {
   return GetLockFree([&] { return handles_.Lookup(handle); });
 }
-
 
 absl::StatusOr<BtfRef> Registry::RegisterBase(absl::string_view path) {
   auto btf = Btf::LoadVmlinux(path);
