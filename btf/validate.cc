@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -322,38 +323,28 @@ class TypeChecker {
     }
   }
 
-  // What CheckMembers asks of a member's type, packed in a word and
-  // remembered per own type (vmlinux's members name the same few thousand
-  // types about 600k times): ResolveSize (bits 0-31), or kNoSize if it has
-  // none; kInt if ResolveType finds an INT, whose offset + bits (at most
-  // 510) are bits 32-47. Computed by those two calls, once
-  // per type, so the answers are theirs. Sized by PrepareShapes.
+  // What CheckMembers asks of a member's type, packed in a word (a
+  // TypeMemo entry): ResolveSize (bits 0-31), or kNoSize if it has none;
+  // kInt if ResolveType finds an INT, whose offset + bits (at most 510) are
+  // bits 32-47; kKnown always, so that no entry is 0. Computed by those two
+  // calls, so the answers are theirs. Made by PrepareShapes.
   static constexpr uint64_t kKnown = uint64_t{1} << 63;
   static constexpr uint64_t kNoSize = uint64_t{1} << 62;
   static constexpr uint64_t kInt = uint64_t{1} << 61;
-  // Small BTF (a module of a few types) asks too little for a memo to pay
-  // for its allocation: kMemoFrom types and up.
-  void PrepareShapes(uint32_t first) {
-    shapes_first_ = first;
-    if (count_ - first >= kMemoFrom) shapes_.assign(count_ - first, 0);
-  }
+  void PrepareShapes(uint32_t first) { shapes_.emplace(first, count_); }
   uint64_t Shape(uint32_t type_id) {
-    const bool own = type_id >= shapes_first_ && type_id - shapes_first_ < shapes_.size();
-    if (own && shapes_[type_id - shapes_first_] != 0) return shapes_[type_id - shapes_first_];
-    uint64_t shape = kKnown;
-    const int64_t size = btf_->ResolveSize(type_id);
-    if (size < 0) {
-      shape |= kNoSize;
-    } else {
+    return shapes_->Get(type_id, [this](uint32_t id) {
+      uint64_t shape = kKnown;
+      const int64_t size = btf_->ResolveSize(id);
+      if (size < 0) return shape | kNoSize;
       shape |= static_cast<uint64_t>(size) & 0xffffffffu;
-      const struct btf_type* mt = btf_->type(btf_->ResolveType(type_id));
+      const struct btf_type* mt = btf_->type(btf_->ResolveType(id));
       if (mt != nullptr && btf_is_int(mt)) {
         const uint32_t enc = *reinterpret_cast<const uint32_t*>(mt + 1);
         shape |= kInt | uint64_t{BTF_INT_OFFSET(enc) + BTF_INT_BITS(enc)} << 32;
       }
-    }
-    if (own) shapes_[type_id - shapes_first_] = shape;
-    return shape;
+      return shape;
+    });
   }
 
   // After the loop checks: every member lies inside its struct. Sets
@@ -402,8 +393,7 @@ class TypeChecker {
   absl::string_view name_;
   uint32_t count_;
   uint32_t str_end_;
-  uint32_t shapes_first_ = 0;
-  std::vector<uint64_t> shapes_;  // by id - shapes_first_, for Shape
+  std::optional<TypeMemo<uint64_t>> shapes_;  // for Shape, from PrepareShapes
 };
 
 }  // namespace

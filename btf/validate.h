@@ -42,9 +42,32 @@ absl::Status ValidateHeader(absl::Span<const uint8_t> raw,
 // it already is that long. REQUIRES: ValidateHeader(raw) succeeded.
 std::vector<uint8_t> TrimHeader(absl::Span<const uint8_t> raw);
 
-// Below this many own types, the validator's per-type memos are not worth
-// their allocation (a module of a few types), and are not made.
+// A per-type memo for the validator's passes: what a pass asks of a type,
+// computed once per own type (ids in [first, end)) and remembered, as
+// vmlinux's members and parameters name the same few thousand types
+// hundreds of thousands of times. Below kMemoFrom own types a memo is not
+// worth its allocation (a module of a few types): every Get computes. Ids
+// of the base are not remembered. REQUIRES: `compute` never returns T{},
+// which marks an entry not computed yet.
 inline constexpr uint32_t kMemoFrom = 1024;
+template <typename T>
+class TypeMemo {
+ public:
+  TypeMemo(uint32_t first, uint32_t end)
+      : first_(first), memo_(end - first >= kMemoFrom ? end - first : 0, T{}) {}
+  template <typename Compute>
+  T Get(uint32_t id, Compute compute) {
+    const bool own = id >= first_ && id - first_ < memo_.size();
+    if (own && !(memo_[id - first_] == T{})) return memo_[id - first_];
+    const T value = compute(id);
+    if (own) memo_[id - first_] = value;
+    return value;
+  }
+
+ private:
+  const uint32_t first_;
+  std::vector<T> memo_;
+};
 
 // How deep types may nest by value. The kernel resolves with a 32-deep
 // stack; vmlinux nests far less. Walks, sizes and layouts recurse this deep

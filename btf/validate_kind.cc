@@ -113,9 +113,8 @@ bool IsModifier(const struct btf_type* t) {
 class KindChecker {
  public:
   KindChecker(const TypeTable* btf, uint32_t first, absl::string_view name, bool object_file)
-      : btf_(btf), name_(name), object_file_(object_file), first_(first),
-        values_(btf->type_cnt() - first >= kMemoFrom ? btf->type_cnt() - first : 0,
-                Value{0, 0, 0, 0}) {
+      : btf_(btf), name_(name), object_file_(object_file),
+        values_(first, btf->type_cnt()) {
     FindIdentifiers();
   }
 
@@ -156,7 +155,7 @@ class KindChecker {
     return nullptr;
   }
   // What the resolve pass asks of the type an id resolves to (Resolve),
-  // packed in a word and remembered per own type: vmlinux's members and
+  // packed in a word and remembered per own type (a TypeMemo): vmlinux's members and
   // parameters name the same few thousand types about 700k times, and this
   // reads a 4-byte entry instead of following the chain through the type
   // records each time. Computed by Resolve itself, so the answers are its.
@@ -169,9 +168,13 @@ class KindChecker {
   static constexpr uint8_t kNoType = 0xff;
   static constexpr uint8_t kValueOk = 1, kRegularInt = 2;
   static_assert(sizeof(Value) == 4, "Value: one 4-byte entry per type");
+  friend bool operator==(const Value& a, const Value& b) {
+    return a.kind == b.kind && a.flags == b.flags && a.int_bits == b.int_bits && a.size == b.size;
+  }
   Value ResolvedValue(uint32_t id) {
-    const bool own = id >= first_ && id - first_ < values_.size();
-    if (own && values_[id - first_].kind != 0) return values_[id - first_];
+    return values_.Get(id, [this](uint32_t id) { return ComputeValue(id); });
+  }
+  Value ComputeValue(uint32_t id) const {
     Value v{kNoType, 0, 0, 0};
     if (const struct btf_type* t = Resolve(id)) {
       v.kind = static_cast<uint8_t>(btf_kind(t));
@@ -180,9 +183,7 @@ class KindChecker {
       if (btf_is_int(t)) v.int_bits = static_cast<uint8_t>(BTF_INT_BITS(*reinterpret_cast<const uint32_t*>(t + 1)));
       v.size = static_cast<uint8_t>(t->size < 255 ? t->size : 255);
     }
-    // kind 0 (BTF_KIND_UNKN) never resolves, so 0 can mean "not yet".
-    if (own) values_[id - first_] = v;
-    return v;
+    return v;  // never Value{}: kind 0 (BTF_KIND_UNKN) never resolves
   }
   // The kernel's btf_type_int_is_regular: whole bytes from bit 0, a power
   // of two up to 16 of them. (It judges the bits, not the INT's size.)
@@ -527,8 +528,7 @@ class KindChecker {
   absl::string_view name_;
   bool object_file_;
   std::vector<bool> valid_names_;  // by string offset, for Identifier
-  const uint32_t first_;           // the first own type
-  std::vector<Value> values_;      // by id - first_, for ResolvedValue
+  TypeMemo<Value> values_;         // for ResolvedValue
 };
 
 }  // namespace
