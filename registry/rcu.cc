@@ -92,20 +92,38 @@ inline struct rcu_head* Head(Callback* cb) {
   return reinterpret_cast<struct rcu_head*>(cb->head);
 }
 
-}  // namespace
-
-// Under TSan the inlined liburcu read side (which touches liburcu's own
-// counters and futex word with plain volatile accesses) is hidden from it;
-// its ordering is modelled by the release on g_domain instead.
-void ReadLock() {
-  EnsureRegistered();
+// Runs liburcu's own code with TSan ignoring this thread's memory accesses:
+// liburcu is not built with TSan, so TSan cannot follow its ordering (plain
+// volatile accesses to its counters and futex words), which the releases
+// on g_domain below stand for instead.
+template <typename Fn>
+inline void UnseenByTsan(Fn fn) {
 #ifdef BTFREG_TSAN
   __tsan_ignore_thread_begin();
 #endif
-  urcu_memb_read_lock();
+  fn();
 #ifdef BTFREG_TSAN
   __tsan_ignore_thread_end();
 #endif
+}
+
+// The end of this thread's read sections, for TSan: a memb unlock, a QSBR
+// reader's quiescent state or its going offline. Every deferred callback
+// acquires g_domain (Trampoline), so a free is seen to follow the reads.
+inline void EndOfReads() {
+#ifdef BTFREG_TSAN
+  __tsan_release(&internal::g_domain);
+#endif
+}
+
+inline bool InMembSection() { return internal::t_registered && urcu_memb_read_ongoing(); }
+
+}  // namespace
+
+// liburcu's memb read side, inlined here (see rcu.h).
+void ReadLock() {
+  EnsureRegistered();
+  UnseenByTsan([] { urcu_memb_read_lock(); });
 #ifndef NDEBUG
   ++sync_internal::NoBlockDepth();  // Mutex::Lock refuses to block in here
 #endif
@@ -116,14 +134,8 @@ void ReadUnlock() {
   assert(sync_internal::NoBlockDepth() > 0 && "rcu::ReadUnlock without ReadLock");
   --sync_internal::NoBlockDepth();
 #endif
-#ifdef BTFREG_TSAN
-  __tsan_release(&internal::g_domain);
-  __tsan_ignore_thread_begin();
-#endif
-  urcu_memb_read_unlock();
-#ifdef BTFREG_TSAN
-  __tsan_ignore_thread_end();
-#endif
+  EndOfReads();
+  UnseenByTsan([] { urcu_memb_read_unlock(); });
 }
 
 namespace {
@@ -137,13 +149,7 @@ std::atomic<int64_t> g_pending{0};
 // module unloads.)
 void WaitForQsbrReaders() {
   if (!internal::g_qsbr_readers.load(std::memory_order_seq_cst)) return;
-#ifdef BTFREG_TSAN
-  __tsan_ignore_thread_begin();
-#endif
-  urcu_qsbr_synchronize_rcu();
-#ifdef BTFREG_TSAN
-  __tsan_ignore_thread_end();
-#endif
+  UnseenByTsan([] { urcu_qsbr_synchronize_rcu(); });
 }
 
 void Trampoline(struct rcu_head* head) {
@@ -200,78 +206,44 @@ void CallAfterGracePeriod(Callback* cb, void (*fn)(void*), void* arg) {
 // std::condition_variable give the same guarantee in a way TSan sees.
 // Callbacks may queue more callbacks (a module's free drops its base), so
 // this repeats until none is pending.
-bool InReadSection() {
-  return internal::t_qsbr_online || (internal::t_registered && urcu_memb_read_ongoing());
-}
+bool InReadSection() { return internal::t_qsbr_online || InMembSection(); }
 
 // A QSBR reader's online and offline: liburcu's own, hidden from TSan as
 // the memb read side is; going offline ends the reader's read sections, so
 // it is a release on g_domain, as a memb unlock is.
 void QsbrOnline() {
-  assert(!(internal::t_registered && urcu_memb_read_ongoing()) &&
-         "rcu::QsbrOnline inside a memb read section");
+  assert(!InMembSection() && "rcu::QsbrOnline inside a memb read section");
   if (internal::t_qsbr_online) return;
   if (!internal::t_qsbr_registered) {
     static thread_local internal::QsbrRegistration registration;
     (void)registration;
     internal::g_qsbr_readers.store(true, std::memory_order_seq_cst);
-#ifdef BTFREG_TSAN
-    __tsan_ignore_thread_begin();
-#endif
-    urcu_qsbr_register_thread();  // registers online
-#ifdef BTFREG_TSAN
-    __tsan_ignore_thread_end();
-#endif
+    UnseenByTsan([] { urcu_qsbr_register_thread(); });  // registers online
     internal::t_qsbr_registered = true;
   } else {
-#ifdef BTFREG_TSAN
-    __tsan_ignore_thread_begin();
-#endif
-    urcu_qsbr_thread_online();
-#ifdef BTFREG_TSAN
-    __tsan_ignore_thread_end();
-#endif
+    UnseenByTsan([] { urcu_qsbr_thread_online(); });
   }
   internal::t_qsbr_online = true;
 }
 
 void QsbrOffline() {
   if (!internal::t_qsbr_online) return;
-#ifndef NDEBUG
   assert(internal::t_qsbr_depth == 0 && "rcu::QsbrOffline inside a read section");
-#endif
   internal::t_qsbr_online = false;
-#ifdef BTFREG_TSAN
-  __tsan_release(&internal::g_domain);
-  __tsan_ignore_thread_begin();
-#endif
-  urcu_qsbr_thread_offline();
-#ifdef BTFREG_TSAN
-  __tsan_ignore_thread_end();
-#endif
+  EndOfReads();
+  UnseenByTsan([] { urcu_qsbr_thread_offline(); });
 }
 
 void QuiescentState() {
   if (!internal::t_qsbr_online) return;
-#ifndef NDEBUG
   assert(internal::t_qsbr_depth == 0 && "rcu::QuiescentState inside a read section");
-#endif
-#ifdef BTFREG_TSAN
-  __tsan_release(&internal::g_domain);
-  __tsan_ignore_thread_begin();
-#endif
-  urcu_qsbr_quiescent_state();
-#ifdef BTFREG_TSAN
-  __tsan_ignore_thread_end();
-#endif
+  EndOfReads();
+  UnseenByTsan([] { urcu_qsbr_quiescent_state(); });
 }
 
 void Barrier() {
-  assert(!(internal::t_registered && urcu_memb_read_ongoing()) &&
+  assert(!InMembSection() && internal::t_qsbr_depth == 0 &&
          "rcu::Barrier inside a read section would wait forever");
-#ifndef NDEBUG
-  assert(internal::t_qsbr_depth == 0 && "rcu::Barrier inside a read section would wait forever");
-#endif
   // An online QSBR reader would hold up the very grace periods it waits for.
   const bool was_online = internal::t_qsbr_online;
   QsbrOffline();
