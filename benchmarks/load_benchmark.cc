@@ -203,7 +203,11 @@ BENCHMARK(BM_LoadSplitInterleaved)
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond);
 
-// Every named type's (name, kind), shuffled with a fixed seed.
+// Every named type's (name, kind), shuffled with a fixed seed. The map's
+// keys are all allocated before the queries: built together, each query's
+// string lay beside the map's copy of it, and the cache line the query's
+// own miss brought in served the map's compare too (41 ns then, 47 ns
+// now, for the map; ours unchanged at 63 ns).
 struct Keys {
   std::unique_ptr<Btf> btf;
   std::vector<std::pair<std::string, int>> keys;
@@ -216,8 +220,13 @@ const Keys& GetKeys() {
     for (uint32_t id = 1; id < k->btf->type_count(); ++id) {
       const absl::string_view name = k->btf->type_name(id);
       if (name.empty()) continue;
+      // The first id of a name and kind.
+      k->map.emplace(std::make_pair(std::string(name), k->btf->kind(id)), id);
+    }
+    for (uint32_t id = 1; id < k->btf->type_count(); ++id) {
+      const absl::string_view name = k->btf->type_name(id);
+      if (name.empty()) continue;
       k->keys.emplace_back(std::string(name), k->btf->kind(id));
-      k->map.emplace(k->keys.back(), id);  // the first id of a name and kind
     }
     std::shuffle(k->keys.begin(), k->keys.end(), std::mt19937(1));
     return k;
