@@ -12,6 +12,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <shared_mutex>
 #include <string>
@@ -298,6 +299,25 @@ void BM_WithBtfBorrow(benchmark::State& state) {
   }, kReader);
 }
 
+// Borrow in batches: one read section for 64 lookups (a verifier walking a
+// program's instructions, a resolver following a chain), the section's
+// entry and exit in the figure, shared by the batch.
+template <Reader kReader>
+void BM_BorrowIn64LookupSections(benchmark::State& state) {
+  World& w = GetWorld();
+  std::optional<rcu::ReadSection> rs;
+  uint32_t n = 0;
+  RunLookups(state, [&](uint32_t id) -> uint64_t {
+    if (!rs) rs.emplace();
+    const Btf* btf = w.registry.Borrow(id, *rs);
+    // Ends on the 64th, so that a QSBR reader's quiescent state (every
+    // 1,024 lookups) falls between two sections.
+    if (++n % 64 == 0) rs.reset();
+    return btf != nullptr ? btf->type_count() : 0;
+  }, kReader);
+  rs.reset();
+}
+
 void BM_MutexMapRefcount(benchmark::State& state) {
   World& w = GetWorld();
   RunLookups(state, [&](uint32_t id) -> uint64_t {
@@ -344,6 +364,8 @@ BENCHMARK_TEMPLATE(BM_GetByKernelIdAndPut, Reader::kMemb)->Apply(Axes);
 BENCHMARK_TEMPLATE(BM_GetByKernelIdAndPut, Reader::kQsbr)->Apply(Axes);
 BENCHMARK_TEMPLATE(BM_WithBtfBorrow, Reader::kMemb)->Apply(Axes);
 BENCHMARK_TEMPLATE(BM_WithBtfBorrow, Reader::kQsbr)->Apply(Axes);
+BENCHMARK_TEMPLATE(BM_BorrowIn64LookupSections, Reader::kMemb)->Apply(Axes);
+BENCHMARK_TEMPLATE(BM_BorrowIn64LookupSections, Reader::kQsbr)->Apply(Axes);
 BENCHMARK(BM_MutexMapRefcount)->Apply(Axes);
 BENCHMARK(BM_SharedMutexMap)->Apply(Axes);
 
