@@ -5,7 +5,11 @@
 
 #include <bpf/btf.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <map>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -595,6 +599,76 @@ TEST(OwnTypesTest, DuplicatesAndFlavorsAreFound) {
   for (const char* near : {"fo", "foo_", "foo___v", "foo___v22", "ba", "barr"}) {
     EXPECT_EQ((*btf)->FindByName(near, BTF_KIND_STRUCT), 0u) << near;
   }
+}
+
+// The index against a scan of every type, on a seeded random BTF whose few
+// hundred names repeat (long probe sequences, which cross the index's
+// 8-slot groups and wrap past its end) and carry flavors. Every name, with
+// every kind, and names that are not there. The seed is printed; another:
+// BTFREG_SEED=<seed>.
+TEST(OwnTypesTest, EveryLookupAgreesWithAScanOfTheTypes) {
+  uint64_t seed = 7;
+  if (const char* env = getenv("BTFREG_SEED")) seed = strtoull(env, nullptr, 10);
+  printf("BTFREG_SEED=%llu\n", static_cast<unsigned long long>(seed));
+  std::mt19937_64 rng(seed);
+  std::vector<std::string> pool;
+  for (int n = 0; n < 300; ++n) {
+    std::string name;
+    const int len = 1 + static_cast<int>(rng() % 40);  // across memcmp's and the hash's sizes
+    for (int c = 0; c < len; ++c) name += "abcdefghijklmnopqrstuvwxyz_"[rng() % 27];
+    pool.push_back(name);
+  }
+  struct btf* w = btf__new_empty();
+  const int i = btf__add_int(w, "int", 4, BTF_INT_SIGNED);  // 1
+  for (int n = 0; n < 4000; ++n) {
+    std::string name = pool[rng() % pool.size()];
+    if (rng() % 8 == 0) absl::StrAppend(&name, "___v", rng() % 3);  // a flavor
+    switch (rng() % 3) {
+      case 0:
+        btf__add_struct(w, name.c_str(), 4);
+        btf__add_field(w, "x", i, 0, 0);
+        break;
+      case 1:
+        btf__add_union(w, name.c_str(), 4);
+        btf__add_field(w, "x", i, 0, 0);
+        break;
+      default:
+        btf__add_typedef(w, name.c_str(), i);
+    }
+  }
+  auto btf = Btf::LoadBytes(RawOf(w), "random names");
+  btf__free(w);
+  ASSERT_TRUE(btf.ok()) << btf.status();
+  const Btf& b = **btf;
+  std::vector<std::string> asked = pool;
+  for (const std::string& name : pool) {
+    asked.push_back(name + "___v1");
+    asked.push_back(name + "x");                     // not there, most likely
+    asked.push_back(name.substr(0, name.size() / 2));  // a prefix
+  }
+  // The scan, once: (name, kind) -> ids, and (essential name, kind) -> the
+  // ids of its flavors, each in id order.
+  std::map<std::pair<std::string, int>, std::vector<uint32_t>> named, flavored;
+  for (uint32_t id = 1; id < b.type_count(); ++id) {
+    const std::string name(b.type_name(id));
+    named[{name, b.kind(id)}].push_back(id);
+    const std::string essential(EssentialName(name));
+    if (essential != name) flavored[{essential, b.kind(id)}].push_back(id);
+  }
+  size_t found = 0;
+  for (const std::string& name : asked) {
+    for (int kind : {BTF_KIND_INT, BTF_KIND_STRUCT, BTF_KIND_UNION, BTF_KIND_TYPEDEF}) {
+      const std::vector<uint32_t> exact = named[{name, kind}];
+      const std::vector<uint32_t> flavors = flavored[{name, kind}];
+      ASSERT_EQ(b.FindByName(name, kind), exact.empty() ? 0u : exact[0]) << name << " " << kind;
+      ASSERT_EQ(b.OwnTypesNamed(name, kind), exact) << name << " " << kind;
+      std::vector<uint32_t> candidates = exact;
+      candidates.insert(candidates.end(), flavors.begin(), flavors.end());
+      ASSERT_EQ(b.OwnCandidates(name, kind), candidates) << name << " " << kind;
+      found += exact.size();
+    }
+  }
+  EXPECT_GT(found, 3000u);  // most types, under their own names
 }
 
 }  // namespace

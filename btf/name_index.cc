@@ -8,6 +8,9 @@
 #include <vector>
 
 #include "absl/hash/hash.h"
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include "btf/btf.h"
 #include "btf/type_table.h"
 
@@ -18,8 +21,37 @@ void NameIndex::Locate(absl::string_view key, int kind, size_t* start,
   const uint64_t h = absl::Hash<std::pair<absl::string_view, int>>{}({key, kind});
   // The low 32 bits choose the slot (multiply-shift: any table size), the
   // top 6 are the tag.
-  *start = static_cast<size_t>((h & 0xffffffffu) * slots_.size() >> 32);
+  *start = static_cast<size_t>((h & 0xffffffffu) * table_size() >> 32);
   *tag = static_cast<uint32_t>(h >> 58);
+}
+
+uint32_t NameIndex::MatchGroup(const Slot* s, uint32_t want) {
+  static_assert(sizeof(Slot) == 8 && kGroup == 8, "eight 8-byte slots, two 32-bit words each");
+  constexpr uint32_t kKeyMask = ~((1u << kIdBits) - 1);
+#if defined(__SSE2__)
+  const __m128i want4 = _mm_set1_epi32(static_cast<int>(want));
+  const __m128i mask4 = _mm_set1_epi32(static_cast<int>(kKeyMask));
+  const __m128i zero = _mm_setzero_si128();
+  uint32_t match = 0, empty = 0;
+  for (int half = 0; half < 2; ++half) {
+    // Four slots, [name_off, meta] each, as four name_offs and four metas.
+    const __m128 a = _mm_castsi128_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 4 * half)));
+    const __m128 b = _mm_castsi128_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 4 * half + 2)));
+    const __m128i offs = _mm_castps_si128(_mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)));
+    const __m128i metas = _mm_castps_si128(_mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+    const __m128i hit = _mm_cmpeq_epi32(_mm_and_si128(metas, mask4), want4);
+    match |= static_cast<uint32_t>(_mm_movemask_ps(_mm_castsi128_ps(hit))) << (4 * half);
+    empty |= static_cast<uint32_t>(_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(offs, zero))))
+             << (4 * half);
+  }
+#else
+  uint32_t match = 0, empty = 0;
+  for (size_t j = 0; j < kGroup; ++j) {
+    match |= uint32_t{(s[j].meta & kKeyMask) == want} << j;
+    empty |= uint32_t{s[j].name_off == 0} << j;
+  }
+#endif
+  return match | empty << 8;
 }
 
 template <typename Fn>
@@ -29,22 +61,32 @@ void NameIndex::Probe(absl::string_view key, int kind, bool flavor, Fn&& fn) con
   uint32_t tag;
   Locate(key, kind, &i, &tag);
   const uint32_t want = Meta(0, kind, flavor, tag);
-  constexpr uint32_t kKeyMask = ~((1u << kIdBits) - 1);
+  const size_t n = table_size();
   for (;;) {
-    const Slot s = slots_[i];
-    if (s.name_off == 0) return;
-    if ((s.meta & kKeyMask) == want && !fn(first_ + (s.meta & ((1u << kIdBits) - 1)), s.name_off)) {
-      return;
+    const Slot* group = &slots_[i];
+    const uint32_t bits = MatchGroup(group, want);
+    uint32_t match = bits & 0xff;
+    const uint32_t empty = bits >> 8;
+    // Only the candidates before the first empty slot are on this key's
+    // sequence.
+    match &= (empty & -empty) - 1;  // all 8 when no slot is empty
+    for (; match != 0; match &= match - 1) {
+      const Slot s = group[__builtin_ctz(match)];
+      if (!fn(first_ + (s.meta & ((1u << kIdBits) - 1)), s.name_off)) return;
     }
-    if (++i == slots_.size()) i = 0;
+    if (empty != 0) return;
+    i += kGroup;
+    if (i >= n) i -= n;
   }
 }
 
 void NameIndex::InsertAt(size_t i, Slot slot) {
+  const size_t n = table_size();
   while (slots_[i].name_off != 0) {
-    if (++i == slots_.size()) i = 0;
+    if (++i == n) i = 0;
   }
   slots_[i] = slot;
+  if (i < kGroup - 1) slots_[n + i] = slot;  // the copy a group read past the end finds
 }
 
 void NameIndex::InsertNames(uint32_t end, std::vector<uint32_t>* flavored) {
@@ -89,11 +131,11 @@ void NameIndex::Build(const TypeTable* btf, uint32_t first, uint32_t end) {
   // would fill it past 80%.
   constexpr size_t kFlavorRoom = 16;
   std::vector<uint32_t> flavored;
-  slots_.assign(size_ + kFlavorRoom + (size_ + kFlavorRoom) / 4 + 1, Slot{0, 0});
+  Reset(size_ + kFlavorRoom + (size_ + kFlavorRoom) / 4 + 1);
   InsertNames(end, &flavored);
   const size_t keys = size_ + flavored.size();
-  if (keys + keys / 4 + 1 > slots_.size()) {
-    slots_.assign(keys + keys / 4 + 1, Slot{0, 0});
+  if (keys + keys / 4 + 1 > table_size()) {
+    Reset(keys + keys / 4 + 1);
     flavored.clear();
     InsertNames(end, &flavored);
   }
