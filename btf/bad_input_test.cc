@@ -263,6 +263,34 @@ TEST(BadInputTest, NestingDeeperThanTheCap) {
   EXPECT_THAT(s.message(), AllOf(HasSubstr("deep.btf"), HasSubstr("nests types more than 64")));
 }
 
+// Nesting counts through forward references too, where the search enters
+// a type with a higher id and finishes it first: n structs, each holding
+// the next by value and the last an int, nest n + 1 deep. 64 are refused
+// and 63 load.
+TEST(BadInputTest, NestingThroughForwardReferences) {
+  for (int n : {63, 64}) {
+    struct btf* w = btf__new_empty();
+    const int i = btf__add_int(w, "int", 4, BTF_INT_SIGNED);  // 1: 16 bytes
+    for (int k = 0; k < n; ++k) {  // id k + 2: 24 bytes, from 16 + 24k
+      btf__add_struct(w, ("f" + std::to_string(k)).c_str(), 4);
+      btf__add_field(w, "a", i, 0, 0);
+    }
+    std::vector<uint8_t> b = BytesOf(w);
+    const struct btf_header* h = Header(b);
+    uint8_t* types = b.data() + h->hdr_len + h->type_off;
+    for (int k = 0; k + 1 < n; ++k) {
+      const uint32_t next = k + 3;  // the member's type, 16 bytes into the record
+      memcpy(types + 16 + 24 * k + 16, &next, 4);
+    }
+    absl::Status s = LoadAsFile("forward.btf", b);
+    if (n == 63) {
+      EXPECT_TRUE(s.ok()) << s;
+    } else {
+      EXPECT_THAT(s.message(), HasSubstr("nests types more than 64"));
+    }
+  }
+}
+
 TEST(BadInputTest, KernelRulesApply) {
   // A typedef without a name, which the kernel's loader rejects.
   struct btf* w = btf__new_empty();
@@ -305,6 +333,50 @@ TEST(BadInputTest, AnonymousStructPointingToItselfHasNoSpelling) {
   EXPECT_FALSE((*btf)->TypeName(s).ok());
   EXPECT_FALSE((*btf)->TypeName(s + 1).ok());
   EXPECT_TRUE((*btf)->StructWalk(s, 0, 8).ok());  // only the spelling is refused
+}
+
+// What has no spelling makes what writes it out unspellable too: an
+// anonymous struct, an array, a pointer or a prototype with such a part,
+// but not a typedef or a named struct, which C names rather than writes
+// out. And a declarator nests at most kMaxDeclaratorDepth (128) deep: a
+// chain of pointers to int is spelled up to its 127th pointer.
+TEST(BadInputTest, UnspellablePartsAndDepthPropagate) {
+  struct btf* w = btf__new_empty();
+  const int i = btf__add_int(w, "int", 4, BTF_INT_SIGNED);  // 1
+  const int proto = btf__add_func_proto(w, i);              // 2: int (*)(self)
+  btf__add_func_param(w, "self", proto + 1);
+  const int self = btf__add_ptr(w, proto);                  // 3
+  const int anon = btf__add_struct(w, "", 8);               // 4: struct { self f; }
+  btf__add_field(w, "f", self, 0, 0);
+  const int arr = btf__add_array(w, i, self, 2);            // 5: self[2]
+  const int ptr_anon = btf__add_ptr(w, anon);               // 6
+  const int td = btf__add_typedef(w, "holder_t", anon);     // 7
+  const int named = btf__add_struct(w, "holder", 8);        // 8: struct holder { self f; }
+  btf__add_field(w, "f", self, 0, 0);
+  const int ok_anon = btf__add_struct(w, "", 4);            // 9: struct { int x; }
+  btf__add_field(w, "x", i, 0, 0);
+  int ptr = i;
+  std::vector<int> chain;  // chain[k]: k + 1 pointers to int
+  for (int k = 0; k < 130; ++k) chain.push_back(ptr = btf__add_ptr(w, ptr));
+  auto btf = Btf::LoadBytes(BytesOf(w), "parts.btf");  // BytesOf frees w
+  ASSERT_TRUE(btf.ok()) << btf.status();
+  const Btf& b = **btf;
+  // The flags themselves (Unspellable), and what TypeName makes of them.
+  for (int id : {proto, self, anon, arr, ptr_anon}) {
+    EXPECT_TRUE(b.Unspellable(id)) << "type " << id;
+    EXPECT_FALSE(b.TypeName(id).ok()) << "type " << id << " spelled " << *b.TypeName(id);
+  }
+  for (int id : {i, td, named, ok_anon}) {
+    EXPECT_FALSE(b.Unspellable(id)) << "type " << id;
+    EXPECT_TRUE(b.TypeName(id).ok()) << "type " << id;
+  }
+  EXPECT_EQ(*b.TypeName(td), "holder_t");
+  EXPECT_EQ(*b.TypeName(named), "struct holder");
+  EXPECT_FALSE(b.Unspellable(chain[126]));  // 127 pointers: depth 128
+  EXPECT_TRUE(b.TypeName(chain[126]).ok());
+  EXPECT_TRUE(b.Unspellable(chain[127]));   // 128 pointers: depth 129
+  EXPECT_FALSE(b.TypeName(chain[127]).ok());
+  EXPECT_TRUE(b.Unspellable(chain[129]));
 }
 
 }  // namespace

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
-#include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -73,31 +73,45 @@ struct Frame {
   uint32_t id;
   uint32_t next_edge;
   uint32_t edges;            // the type's edge count, counted once
+  uint32_t acc;              // what on_edge gathers from the edges done so far
   const struct btf_type* t;  // the type, looked up once
 };
 
 // Iterative depth-first search over the own types [first, end); edges into
 // the base are skipped (the base was checked on its own). `on_back(stack,
-// to)` sees each back edge, i.e. a cycle through `to`; `on_done(t, id)`
-// runs in post-order. A non-OK status from either ends the search.
-template <typename Count, typename EdgeOf, typename OnBack, typename OnDone>
+// to)` sees each back edge, i.e. a cycle through `to`. `on_edge(frame, to)`
+// runs for each edge of the frame's type whose target `to` is done (at
+// once if it was, else when it is), so that the frame's `acc` gathers what
+// its type needs from its targets; `on_done(t, id, acc)` runs in
+// post-order, with that gathering. A non-OK status from on_back or on_done
+// ends the search.
+template <typename Count, typename EdgeOf, typename OnBack, typename OnEdge, typename OnDone>
 absl::Status DepthFirst(const TypeTable* btf, uint32_t first, uint32_t end,
-                        Count count, EdgeOf edge, OnBack on_back,
+                        Count count, EdgeOf edge, OnBack on_back, OnEdge on_edge,
                         OnDone on_done) {
   enum : uint8_t { kWhite, kGrey, kBlack };
   std::vector<uint8_t> color(end - first, kWhite);
   std::vector<Frame> stack;
-  // Enters `id`: a type without edges (most of vmlinux: pointers, ints,
-  // prototypes) is done at once, with no frame; it cannot be on a cycle,
-  // so the search finds what it would find with one.
+  stack.reserve(64);
+  // Enters `id`. A type that can be done at once is, with no frame: one
+  // without edges (most of vmlinux: pointers, ints, prototypes), or with
+  // one edge to a type that is done or the base's (a function, a typedef,
+  // a modifier, as a rule). It cannot be on a cycle, and the callbacks run
+  // as they would with a frame.
   auto enter = [&](uint32_t id) -> absl::Status {
     const struct btf_type* t = btf->type(id);
-    if (count(t) == 0) {
-      color[id - first] = kBlack;
-      return on_done(t, id);
+    const uint32_t edges = count(t);
+    if (edges <= 1) {
+      const uint32_t to = edges == 1 ? edge(t, 0) : 0;
+      if (edges == 0 || to < first || color[to - first] == kBlack) {
+        Frame f{id, edges, edges, 0, t};
+        if (edges == 1 && to >= first) on_edge(f, to);
+        color[id - first] = kBlack;
+        return on_done(t, id, f.acc);
+      }
     }
     color[id - first] = kGrey;
-    stack.push_back({id, 0, count(t), t});
+    stack.push_back({id, 0, edges, 0, t});
     return absl::OkStatus();
   };
   for (uint32_t root = first; root < end; ++root) {
@@ -108,18 +122,24 @@ absl::Status DepthFirst(const TypeTable* btf, uint32_t first, uint32_t end,
       if (f.next_edge < f.edges) {
         const uint32_t to = edge(f.t, f.next_edge++);
         if (to < first) continue;
-        if (color[to - first] == kGrey) {
+        if (color[to - first] == kBlack) {
+          on_edge(f, to);
+        } else if (color[to - first] == kGrey) {
           absl::Status s = on_back(stack, to);
           if (!s.ok()) return s;
-        } else if (color[to - first] == kWhite) {
+        } else {
+          const size_t frames = stack.size();
           if (absl::Status s = enter(to); !s.ok()) return s;
+          if (stack.size() == frames) on_edge(stack.back(), to);  // done at once
         }
         continue;
       }
-      absl::Status s = on_done(f.t, f.id);
+      absl::Status s = on_done(f.t, f.id, f.acc);
       if (!s.ok()) return s;
       color[f.id - first] = kBlack;
+      const uint32_t done = f.id;
       stack.pop_back();
+      if (!stack.empty()) on_edge(stack.back(), done);
     }
   }
   return absl::OkStatus();
@@ -136,20 +156,19 @@ absl::Status FindValueLoops(const TypeTable* btf, uint32_t first, uint32_t end,
                                   KindName(btf_kind(btf->type(to))),
                                   ") refers to itself through a loop"));
   };
-  auto on_done = [&](const struct btf_type* t, uint32_t id) {
-    uint16_t d = 0;
-    for (uint32_t e = 0; e < ValueEdgeCount(t); ++e) {
-      const uint32_t to = Edge(t, e);
-      if (to >= first && depth[to - first] > d) d = depth[to - first];
-    }
-    if (d + 1 > kMaxNesting) {
+  // acc: the deepest own type this one holds by value.
+  auto on_edge = [&](Frame& f, uint32_t to) {
+    if (depth[to - first] > f.acc) f.acc = depth[to - first];
+  };
+  auto on_done = [&](const struct btf_type*, uint32_t id, uint32_t deepest) {
+    if (deepest + 1 > kMaxNesting) {
       return Bad(name, absl::StrCat("type ", id, " nests types more than ",
                                     kMaxNesting, " deep"));
     }
-    depth[id - first] = d + 1;
+    depth[id - first] = static_cast<uint16_t>(deepest + 1);
     return absl::OkStatus();
   };
-  return DepthFirst(btf, first, end, ValueEdgeCount, Edge, on_back, on_done);
+  return DepthFirst(btf, first, end, ValueEdgeCount, Edge, on_back, on_edge, on_done);
 }
 
 // Rejects loops in the chain graph, where a type has at most one edge (the
@@ -331,7 +350,7 @@ class TypeChecker {
   static constexpr uint64_t kKnown = uint64_t{1} << 63;
   static constexpr uint64_t kNoSize = uint64_t{1} << 62;
   static constexpr uint64_t kInt = uint64_t{1} << 61;
-  void PrepareShapes(uint32_t first) { shapes_.emplace(first, count_); }
+  void PrepareShapes(uint32_t first) { shapes_ = std::make_unique<TypeMemo<uint64_t>>(first, count_); }
   uint64_t Shape(uint32_t type_id) {
     return shapes_->Get(type_id, [this](uint32_t id) {
       uint64_t shape = kKnown;
@@ -393,7 +412,9 @@ class TypeChecker {
   absl::string_view name_;
   uint32_t count_;
   uint32_t str_end_;
-  std::optional<TypeMemo<uint64_t>> shapes_;  // for Shape, from PrepareShapes
+  // For Shape, from PrepareShapes: made for the members pass alone (with the
+  // resolve pass's memo gone), as it holds 8 bytes per type.
+  std::unique_ptr<TypeMemo<uint64_t>> shapes_;
 };
 
 }  // namespace
@@ -564,21 +585,22 @@ std::vector<bool> FindUnspellable(const TypeTable* btf, uint32_t first) {
     }
     return absl::OkStatus();
   };
-  auto on_done = [&](const struct btf_type* t, uint32_t id) {
-    // Unspellable if any part is, or nested too deep.
-    uint32_t d = 0;
-    bool b = bad[id - first];
-    for (uint32_t e = 0; e < edges(t); ++e) {
-      const uint32_t to = edge(t, e);
-      if (to < first) continue;  // the base's own flags cover it
-      b = b || bad[to - first];
-      d = std::max<uint32_t>(d, depth[to - first]);
-    }
+  // acc: the deepest own part (bits 0-15) and whether any part is
+  // unspellable (kBadPart).
+  constexpr uint32_t kBadPart = uint32_t{1} << 31;
+  auto on_edge = [&](Frame& f, uint32_t to) {
+    const uint32_t d = std::max<uint32_t>(f.acc & 0xffff, depth[to - first]);
+    f.acc = d | (f.acc & kBadPart) | (bad[to - first] ? kBadPart : 0);
+  };
+  auto on_done = [&](const struct btf_type*, uint32_t id, uint32_t acc) {
+    // Unspellable if any part is, or nested too deep. (A part on a cycle
+    // with this type made it unspellable in on_back.)
+    const uint32_t d = acc & 0xffff;
     depth[id - first] = static_cast<uint16_t>(std::min<uint32_t>(d + 1, 0xffff));
-    bad[id - first] = b || d + 1 > kMaxDeclaratorDepth;
+    bad[id - first] = bad[id - first] || (acc & kBadPart) != 0 || d + 1 > kMaxDeclaratorDepth;
     return absl::OkStatus();
   };
-  DepthFirst(btf, first, end, edges, edge, on_back, on_done).IgnoreError();
+  DepthFirst(btf, first, end, edges, edge, on_back, on_edge, on_done).IgnoreError();
   return bad;
 }
 
