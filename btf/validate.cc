@@ -92,7 +92,6 @@ absl::Status DepthFirst(const TypeTable* btf, uint32_t first, uint32_t end,
   enum : uint8_t { kWhite, kGrey, kBlack };
   std::vector<uint8_t> color(end - first, kWhite);
   std::vector<Frame> stack;
-  stack.reserve(64);
   // Enters `id`. A type that can be done at once is, with no frame: one
   // without edges (most of vmlinux: pointers, ints, prototypes), or with
   // one edge to a type that is done or the base's (a function, a typedef,
