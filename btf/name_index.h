@@ -12,11 +12,11 @@
 // tests its control bytes: a lookup branches once on what it found, not
 // once per slot, and mispredicted branches are what held it back (63 ->
 // 57 ns per lookup in load_benchmark, with the rest in the wait for the
-// slot and then for the string). Every named type has a slot keyed by its name; a CO-RE flavor
-// ("task_struct___v2", see EssentialName in btf.h) has a second, flavor
-// slot keyed by its essential name ("task_struct"), so that an exact lookup
-// hashes the name as given and CO-RE finds a name's flavors on one probe
-// sequence. Types that share a key lie on its sequence in id order. For
+// slot and then for the string). Every named type has a slot keyed by its
+// name; a CO-RE flavor ("task_struct___v2", see EssentialName in btf.h)
+// has a second, flavor slot keyed by its essential name ("task_struct"),
+// so that an exact lookup hashes the name as given and CO-RE finds a
+// name's flavors on one probe sequence. Types that share a key lie on its sequence in id order. For
 // vmlinux's 71k named types (a handful of flavors): 0.7 MiB.
 //
 // Internal to btf/: `Btf::FindByName` and `Btf::OwnCandidates` are its
