@@ -574,6 +574,29 @@ TEST(OwnTypesTest, ManyFlavorsAreFound) {
   EXPECT_EQ((*btf)->FindByName("s", BTF_KIND_STRUCT), 0u);
 }
 
+// A flavor's mark ("___") found wherever it falls against the 8-byte words
+// the index reads names in, across two words too; four underscores are no
+// mark.
+TEST(OwnTypesTest, FlavorsAreFoundWhereverTheirMarkFalls) {
+  struct btf* w = btf__new_empty();
+  const int i = btf__add_int(w, "int", 4, BTF_INT_SIGNED);  // 1
+  for (int k = 1; k <= 20; ++k) {
+    btf__add_struct(w, (std::string(k, 'a') + "___v").c_str(), 4);   // 2k
+    btf__add_field(w, "x", i, 0, 0);
+    btf__add_struct(w, (std::string(k, 'b') + "____c").c_str(), 4);  // 2k + 1
+    btf__add_field(w, "x", i, 0, 0);
+  }
+  auto btf = Btf::LoadBytes(RawOf(w), "marks");
+  btf__free(w);
+  ASSERT_TRUE(btf.ok()) << btf.status();
+  for (int k = 1; k <= 20; ++k) {
+    EXPECT_THAT((*btf)->OwnCandidates(std::string(k, 'a'), BTF_KIND_STRUCT), ElementsAre(2 * k))
+        << k;
+    EXPECT_TRUE((*btf)->OwnCandidates(std::string(k, 'b'), BTF_KIND_STRUCT).empty()) << k;
+    EXPECT_EQ((*btf)->FindByName(std::string(k, 'b') + "____c", BTF_KIND_STRUCT), uint32_t(2 * k + 1));
+  }
+}
+
 TEST(OwnTypesTest, DuplicatesAndFlavorsAreFound) {
   struct btf* w = btf__new_empty();
   const int i = btf__add_int(w, "int", 4, BTF_INT_SIGNED);              // 1
