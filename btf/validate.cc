@@ -204,15 +204,17 @@ class TypeChecker {
         base_(btf->base()),
         name_(name),
         count_(btf->type_cnt()),
-        str_end_(btf->str_end()) {}
+        str_end_(btf->str_end()),
+        own_str_from_(base_ != nullptr ? btf->start_str_off() : 0) {}
 
   // `what` and `index` name the part of the type ("member", 3); they are
   // formatted only on failure, as this runs for every member of vmlinux.
   // The checks run for every type and member of vmlinux: each is an inline
-  // test, with its error (and the base check of split BTF) out of line.
+  // test, with its error (and the base check of split BTF) out of line. A
+  // name in the object's own strings, or none (0), needs no base check.
   absl::Status CheckName(uint32_t id, uint32_t off, const char* what = "",
                          int index = -1) {
-    if (base_ == nullptr && off < str_end_) return absl::OkStatus();
+    if (off < str_end_ && (off >= own_str_from_ || off == 0)) return absl::OkStatus();
     return CheckNameSlow(id, off, what, index);
   }
   ABSL_ATTRIBUTE_NOINLINE absl::Status CheckNameSlow(uint32_t id, uint32_t off, const char* what,
@@ -411,6 +413,7 @@ class TypeChecker {
   absl::string_view name_;
   uint32_t count_;
   uint32_t str_end_;
+  uint32_t own_str_from_;  // where this object's strings start; 0 without a base
   // For Shape, from PrepareShapes: made for the members pass alone (with the
   // resolve pass's memo gone), as it holds 8 bytes per type.
   std::unique_ptr<TypeMemo<uint64_t>> shapes_;
