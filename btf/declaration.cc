@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -112,6 +113,60 @@ bool HasOwnDeclaration(const Btf& btf, uint32_t id) {
   return declared && !btf.type_name(id).empty();
 }
 
+// Whether btf_dump's ordering (btf_dump_order_type) follows `kind` without
+// marking it: it marks a struct or union while it is in the middle of one,
+// and stops at enums, forward declarations and the rest, but goes through
+// these without a mark.
+bool OrderedThrough(int kind) {
+  switch (kind) {
+    case BTF_KIND_PTR:
+    case BTF_KIND_ARRAY:
+    case BTF_KIND_TYPEDEF:
+    case BTF_KIND_CONST:
+    case BTF_KIND_VOLATILE:
+    case BTF_KIND_RESTRICT:
+    case BTF_KIND_TYPE_TAG:
+    case BTF_KIND_FUNC_PROTO:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// A type on a loop that btf_dump's ordering goes around without end, among
+// `from` and what they reach through the kinds above alone, or 0. Such a
+// loop holds a typedef (one of pointers and prototypes alone is
+// unspellable already): `typedef T (*T)(void *)`, which the kernel loads.
+uint32_t OrderingLoop(const Btf& btf, const std::vector<uint32_t>& from) {
+  enum : uint8_t { kOnPath = 1, kDone = 2 };
+  absl::flat_hash_map<uint32_t, uint8_t> state;
+  struct Frame {
+    uint32_t id;
+    uint32_t next_edge;
+  };
+  std::vector<Frame> path;
+  for (uint32_t root : from) {
+    if (state.contains(root)) continue;
+    state[root] = kOnPath;
+    path.push_back({root, 0});
+    while (!path.empty()) {
+      Frame& f = path.back();
+      const struct btf_type* t = btf.type(f.id);
+      if (f.next_edge < DeclarationEdgeCount(t, /*named_end=*/false)) {
+        const uint32_t to = DeclarationEdge(t, f.next_edge++);
+        if (to == 0 || !btf.valid_id(to) || !OrderedThrough(btf.kind(to))) continue;
+        auto [it, fresh] = state.try_emplace(to, kOnPath);
+        if (!fresh && it->second == kOnPath) return to;
+        if (fresh) path.push_back({to, 0});
+        continue;
+      }
+      state[f.id] = kDone;
+      path.pop_back();
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> CDeclaration(const Btf& btf, uint32_t id,
@@ -130,6 +185,7 @@ absl::StatusOr<std::string> CDeclaration(const Btf& btf, uint32_t id,
   // btf_dump recurses without bound on types that no C can spell: nothing
   // the declaration reaches may be one.
   std::vector<bool> seen(btf.type_count(), false);
+  std::vector<uint32_t> typedefs;  // those reached, for OrderingLoop
   SpellingCost cost(btf);
   uint64_t total = 0;
   for (std::vector<uint32_t> stack = {id}; !stack.empty();) {
@@ -137,6 +193,7 @@ absl::StatusOr<std::string> CDeclaration(const Btf& btf, uint32_t id,
     stack.pop_back();
     if (t == 0 || !btf.valid_id(t) || seen[t]) continue;
     seen[t] = true;
+    if (btf.kind(t) == BTF_KIND_TYPEDEF) typedefs.push_back(t);
     if (btf.Unspellable(t)) {
       return absl::InvalidArgumentError(absl::StrCat(
           btf.name(), ": type ", id, " reaches type ", t,
@@ -170,6 +227,12 @@ absl::StatusOr<std::string> CDeclaration(const Btf& btf, uint32_t id,
     for (uint32_t e = 0; e < DeclarationEdgeCount(type, /*named_end=*/false); ++e) {
       stack.push_back(DeclarationEdge(type, e));
     }
+  }
+  if (const uint32_t loop = OrderingLoop(btf, typedefs); loop != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        btf.name(), ": type ", id, " reaches type ", loop, ", which leads back to itself "
+        "through a typedef, pointers and prototypes alone; btf_dump would order it "
+        "without end"));
   }
   DumpSink sink;
   struct btf_dump* d = btf_dump__new(btf.libbpf_btf(), SinkPrintf, &sink, nullptr);

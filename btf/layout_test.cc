@@ -22,6 +22,7 @@
 namespace btfreg {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -224,6 +225,42 @@ TEST_F(LayoutFixture, CDeclarationRefusesWhatHasNone) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(CDeclaration(*btf_, 2, false).status().code(),  // int
             absl::StatusCode::kInvalidArgument);
+}
+
+// Found by the fuzzer: btf_dump orders a declaration's types first, and it
+// went round a typedef that leads back to itself through a pointer and a
+// prototype, or a pointer and an array, until the stack ran out. The
+// kernel loads both; they have names, but no declaration.
+TEST(CDeclarationTest, ATypedefThatLeadsBackToItselfHasNoDeclaration) {
+  struct btf* w = btf__new_empty();
+  const int i = btf__add_int(w, "int", 4, BTF_INT_SIGNED);  // 1
+  const int fn_t = btf__add_typedef(w, "fn_t", 3);          // 2: fn_t (*fn_t)(int)
+  const int ptr = btf__add_ptr(w, 4);                       // 3
+  btf__add_func_proto(w, fn_t);                             // 4
+  btf__add_func_param(w, "x", i);
+  const int user_t = btf__add_typedef(w, "user_t", fn_t);   // 5
+  const int arr_t = btf__add_typedef(w, "arr_t", 8);        // 6: arr_t *arr_t[2]
+  btf__add_ptr(w, arr_t);                                   // 7
+  btf__add_array(w, i, 7, 2);                               // 8: 2 of 7, by int
+  const int cb_t = btf__add_typedef(w, "cb_t", 10);         // 9: int (*cb_t)(int)
+  btf__add_ptr(w, 11);                                      // 10
+  btf__add_func_proto(w, i);                                // 11
+  btf__add_func_param(w, "x", i);
+  uint32_t size;
+  const uint8_t* raw = static_cast<const uint8_t*>(btf__raw_data(w, &size));
+  auto btf = Btf::LoadBytes(std::vector<uint8_t>(raw, raw + size), "loops.btf");
+  btf__free(w);
+  ASSERT_TRUE(btf.ok()) << btf.status();  // as the kernel
+  for (int id : {fn_t, user_t, arr_t}) {
+    auto decl = CDeclaration(**btf, id, /*dependencies=*/true);
+    EXPECT_THAT(decl.status().message(), AllOf(HasSubstr("loops.btf"), HasSubstr("leads back to itself")))
+        << "type " << id;
+  }
+  EXPECT_EQ(*(*btf)->TypeName(fn_t), "fn_t");  // the name alone is spelled
+  EXPECT_EQ(*(*btf)->TypeName(ptr), "fn_t (*)(int x)");
+  auto cb = CDeclaration(**btf, cb_t, false);
+  ASSERT_TRUE(cb.ok()) << cb.status();
+  EXPECT_EQ(*cb, "typedef int (*cb_t)(int x);\n\n");
 }
 
 TEST(LayoutShapesTest, EveryFixtureStructIsPaholesText) {
