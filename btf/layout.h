@@ -96,7 +96,10 @@ std::string LayoutJson(const Btf& btf, const Layout& layout);
 // whole-file dump renames types whose names collide ("dma_chan___2", in
 // file order); a single declaration keeps the names BTF gives. InvalidArgument for void,
 // an id out of range, or an anonymous type (which has no declaration of its
-// own), or for one that reaches a type no C can spell; InvalidArgument,
+// own), for one that reaches a type no C can spell, or for one that reaches
+// a typedef leading back to itself through pointers, arrays, qualifiers
+// and prototypes alone (`typedef T (*T)(void *)`: TypeName spells it, but
+// btf_dump's ordering would go round it without end); InvalidArgument,
 // before any of it is written, for a declaration that would run past 8 MiB
 // or hold more than 32,768 lines of padding (hostile BTF: btf_dump writes a
 // line per 8 bytes of a gap, and every anonymous type in full wherever it is
