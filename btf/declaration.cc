@@ -231,8 +231,8 @@ absl::StatusOr<std::string> CDeclaration(const Btf& btf, uint32_t id,
   if (const uint32_t loop = OrderingLoop(btf, typedefs); loop != 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         btf.name(), ": type ", id, " reaches type ", loop, ", which leads back to itself "
-        "through a typedef, pointers and prototypes alone; btf_dump would order it "
-        "without end"));
+        "through typedefs, pointers, arrays, qualifiers and prototypes alone; btf_dump "
+        "would order it without end"));
   }
   DumpSink sink;
   struct btf_dump* d = btf_dump__new(btf.libbpf_btf(), SinkPrintf, &sink, nullptr);
